@@ -1,0 +1,47 @@
+"""`notifydb` / `python runner.py`: one subcommand per module in notifydb.commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import psycopg
+
+from notifydb.commands import migrate, status, test
+from notifydb.connection import describe_target, resolve_dsn
+
+COMMANDS = (migrate, status, test)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--dsn",
+        help="database to use (default: NOTIFYDB_DSN, then DATABASE_URL, then libpq's PG* variables)",
+    )
+    parser = argparse.ArgumentParser(prog="notifydb", description="notifydb schema runner and tools")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(subparsers, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "accepts_extra", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
+    args.dsn = resolve_dsn(getattr(args, "dsn", None))
+    try:
+        return args.run(args)
+    except psycopg.OperationalError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"notifydb: {describe_target(args.dsn)}: {first_line}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

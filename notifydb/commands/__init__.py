@@ -1,0 +1,1 @@
+"""Subcommands of the notifydb CLI: each module has register(subparsers, common)."""

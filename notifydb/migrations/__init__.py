@@ -1,0 +1,15 @@
+"""The migration runner: versioned scripts in schema/, repeatable ones in functions/ and retention/."""
+
+from notifydb.migrations.migrator import MigrationError, Migrator, MigrateOptions
+from notifydb.migrations.scripts import Script, discover_scripts
+from notifydb.migrations.status import ScriptState, StatusReport
+
+__all__ = [
+    "MigrateOptions",
+    "MigrationError",
+    "Migrator",
+    "Script",
+    "ScriptState",
+    "StatusReport",
+    "discover_scripts",
+]

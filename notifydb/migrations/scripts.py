@@ -1,0 +1,112 @@
+"""Finding migration scripts on disk and reading their headers and checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+VERSIONED_DIR = "schema"
+REPEATABLE_DIRS = ("functions", "retention")
+NO_TRANSACTION_HEADER = "-- notifydb:no-transaction"
+
+_VERSIONED_NAME = re.compile(r"^V(?P<version>\d+)__(?P<description>\w+)\.sql$")
+
+Kind = Literal["versioned", "repeatable"]
+
+
+@dataclass(frozen=True)
+class Script:
+    """One SQL file the runner applies."""
+
+    kind: Kind
+    name: str  # path relative to the project root, with forward slashes
+    version: str | None  # versioned scripts only, e.g. "0003"
+    sql: str  # the text with LF line endings
+    checksum: str  # SHA-256 of ``sql``
+    transactional: bool
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return (int(self.version) if self.version else 0, self.name)
+
+
+def default_root() -> Path:
+    """The folder that holds schema/, functions/ and retention/.
+
+    A source checkout (or an editable install) has them beside the package;
+    a wheel carries them inside it, under notifydb/sql/.
+    """
+    package_dir = Path(__file__).resolve().parent.parent
+    for candidate in (package_dir.parent, package_dir / "sql"):
+        if (candidate / VERSIONED_DIR).is_dir():
+            return candidate
+    return package_dir.parent
+
+
+def normalise(text: str) -> str:
+    """LF line endings, so a checkout with CRLF has the same checksum."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def checksum(sql: str) -> str:
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def _is_no_transaction(sql: str) -> bool:
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            return False
+        if stripped == NO_TRANSACTION_HEADER:
+            return True
+    return False
+
+
+def _load(root: Path, path: Path, kind: Kind, version: str | None) -> Script:
+    sql = normalise(path.read_text(encoding="utf-8"))
+    return Script(
+        kind=kind,
+        name=path.relative_to(root).as_posix(),
+        version=version,
+        sql=sql,
+        checksum=checksum(sql),
+        transactional=not _is_no_transaction(sql),
+    )
+
+
+def discover_versioned(root: Path) -> list[Script]:
+    scripts = []
+    for path in sorted((root / VERSIONED_DIR).glob("*.sql")):
+        match = _VERSIONED_NAME.match(path.name)
+        if match is None:
+            raise ValueError(
+                f"{path.relative_to(root)}: versioned scripts are named V<number>__<description>.sql"
+            )
+        scripts.append(_load(root, path, "versioned", match["version"]))
+    scripts.sort(key=lambda s: s.sort_key)
+    _refuse_duplicate_versions(scripts)
+    return scripts
+
+
+def _refuse_duplicate_versions(scripts: list[Script]) -> None:
+    seen: dict[int, str] = {}
+    for script in scripts:
+        number = int(script.version or 0)
+        if number in seen:
+            raise ValueError(f"{script.name} and {seen[number]} have the same version {number}")
+        seen[number] = script.name
+
+
+def discover_repeatable(root: Path) -> list[Script]:
+    """Repeatable scripts, top level of each folder only (retention/cron/ is not applied)."""
+    paths = sorted(p for folder in REPEATABLE_DIRS for p in (root / folder).glob("*.sql"))
+    return [_load(root, path, "repeatable", None) for path in paths]
+
+
+def discover_scripts(root: Path) -> list[Script]:
+    return discover_versioned(root) + discover_repeatable(root)

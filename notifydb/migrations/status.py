@@ -1,0 +1,103 @@
+"""Comparing the scripts on disk with the history: what is applied, pending, modified or failed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from notifydb.migrations.history import HistoryRow
+from notifydb.migrations.scripts import Script
+
+State = Literal["applied", "pending", "modified", "failed", "missing"]
+
+# Exit codes of `status`, from best to worst; the worst state present wins.
+EXIT_CODES: dict[State, int] = {"applied": 0, "pending": 3, "modified": 4, "missing": 4, "failed": 5}
+
+
+@dataclass(frozen=True)
+class ScriptState:
+    script: str
+    kind: str
+    version: str | None
+    state: State
+    checksum: str | None  # on disk; None for a script that is missing from disk
+    applied_checksum: str | None
+    transactional: bool | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    scripts: list[ScriptState]
+
+    def with_state(self, *states: State) -> list[ScriptState]:
+        return [s for s in self.scripts if s.state in states]
+
+    @property
+    def exit_code(self) -> int:
+        return max((EXIT_CODES[s.state] for s in self.scripts), default=0)
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.exit_code == 0
+
+    def as_dict(self) -> dict:
+        counts: dict[str, int] = {}
+        for s in self.scripts:
+            counts[s.state] = counts.get(s.state, 0) + 1
+        return {
+            "up_to_date": self.up_to_date,
+            "counts": counts,
+            "scripts": [asdict(s) for s in self.scripts],
+        }
+
+
+def _versioned_state(script: Script, row: HistoryRow | None) -> State:
+    if row is None:
+        return "pending"
+    if not row.success:
+        return "failed"
+    if row.checksum != script.checksum:
+        return "modified"
+    return "applied"
+
+
+def _repeatable_state(script: Script, row: HistoryRow | None) -> State:
+    if row is not None and row.success and row.checksum == script.checksum:
+        return "applied"
+    return "pending"
+
+
+def compare(scripts: list[Script], history: list[HistoryRow]) -> StatusReport:
+    latest: dict[str, HistoryRow] = {}
+    for row in history:  # in order of application, so the last row wins
+        latest[row.script] = row
+    states = []
+    for script in scripts:
+        row = latest.pop(script.name, None)
+        state = _versioned_state(script, row) if script.kind == "versioned" else _repeatable_state(script, row)
+        states.append(
+            ScriptState(
+                script=script.name,
+                kind=script.kind,
+                version=script.version,
+                state=state,
+                checksum=script.checksum,
+                applied_checksum=row.checksum if row else None,
+                transactional=script.transactional,
+            )
+        )
+    # An applied versioned script that vanished from disk is drift too.
+    for row in latest.values():
+        if row.kind == "versioned":
+            states.append(
+                ScriptState(
+                    script=row.script,
+                    kind=row.kind,
+                    version=row.version,
+                    state="missing",
+                    checksum=None,
+                    applied_checksum=row.checksum,
+                    transactional=None,
+                )
+            )
+    return StatusReport(states)
