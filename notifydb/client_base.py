@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import pq
 from psycopg_pool import ConnectionPool
 
 # Called after a write committed, with the (tenant_id, user_id) whose inbox it touched.
@@ -63,10 +62,3 @@ class ClientBase:
             for listener in self._write_listeners:
                 listener(tenant_id, user_id)
 
-    @property
-    def in_outer_transaction(self) -> bool:
-        """True when a passed connection is inside a transaction the caller opened."""
-        return (
-            isinstance(self._target, psycopg.Connection)
-            and self._target.info.transaction_status != pq.TransactionStatus.IDLE
-        )

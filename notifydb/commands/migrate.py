@@ -19,7 +19,7 @@ def add_migration_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def migrator_from_args(args: argparse.Namespace, options: MigrateOptions = MigrateOptions()) -> Migrator:
+def migrator_from_args(args: argparse.Namespace, options: MigrateOptions | None = None) -> Migrator:
     return Migrator(args.dsn, args.scripts_dir or default_root(), options)
 
 

@@ -1,6 +1,6 @@
 """The migration runner: versioned scripts in schema/, repeatable ones in functions/ and retention/."""
 
-from notifydb.migrations.migrator import MigrationError, Migrator, MigrateOptions
+from notifydb.migrations.migrator import MigrateOptions, MigrationError, Migrator
 from notifydb.migrations.scripts import Script, discover_scripts
 from notifydb.migrations.status import ScriptState, StatusReport
 

@@ -42,7 +42,8 @@ def describe_error(script: Script, exc: psycopg.Error, offset: int = 0) -> str:
         where = f"{script.name}:{line}"
     message = diag.message_primary or str(exc).strip()
     lines = [f"{where}: {message} (SQLSTATE {diag.sqlstate})"]
-    lines += [f"  {label}: {text}" for label, text in (("detail", diag.message_detail), ("hint", diag.message_hint), ("context", diag.context)) if text]
+    extras = (("detail", diag.message_detail), ("hint", diag.message_hint), ("context", diag.context))
+    lines += [f"  {label}: {text}" for label, text in extras if text]
     return "\n".join(lines)
 
 
@@ -53,12 +54,12 @@ class Migrator:
         self,
         dsn: str,
         root: Path,
-        options: MigrateOptions = MigrateOptions(),
+        options: MigrateOptions | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.dsn = dsn
         self.root = root
-        self.options = options
+        self.options = options or MigrateOptions()
         self.log = log
 
     def _connect(self) -> psycopg.Connection:
