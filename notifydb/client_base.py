@@ -61,4 +61,3 @@ class ClientBase:
         for tenant_id, user_id in inboxes:
             for listener in self._write_listeners:
                 listener(tenant_id, user_id)
-

@@ -32,8 +32,7 @@ def read(conn: psycopg.Connection) -> list[HistoryRow]:
     if not exists or not exists[0]:
         return []
     rows = conn.execute(
-        "SELECT version, kind, script, checksum, success"
-        " FROM notifydb.schema_history ORDER BY installed_rank"
+        "SELECT version, kind, script, checksum, success FROM notifydb.schema_history ORDER BY installed_rank"
     ).fetchall()
     return [HistoryRow(*row) for row in rows]
 

@@ -43,9 +43,7 @@ def migration_lock(conn: psycopg.Connection, wait_seconds: float) -> Iterator[No
         if time.monotonic() >= deadline:
             pid = _holder_pid(conn)
             holder = f"backend pid {pid}" if pid else "another session"
-            raise LockNotAcquired(
-                f"another migration holds the lock ({holder}); gave up after {wait_seconds:g} s"
-            )
+            raise LockNotAcquired(f"another migration holds the lock ({holder}); gave up after {wait_seconds:g} s")
         time.sleep(random.uniform(0.05, 0.25))
     try:
         yield

@@ -84,9 +84,7 @@ def discover_versioned(root: Path) -> list[Script]:
     for path in sorted((root / VERSIONED_DIR).glob("*.sql")):
         match = _VERSIONED_NAME.match(path.name)
         if match is None:
-            raise ValueError(
-                f"{path.relative_to(root)}: versioned scripts are named V<number>__<description>.sql"
-            )
+            raise ValueError(f"{path.relative_to(root)}: versioned scripts are named V<number>__<description>.sql")
         scripts.append(_load(root, path, "versioned", match["version"]))
     scripts.sort(key=lambda s: s.sort_key)
     _refuse_duplicate_versions(scripts)
