@@ -58,6 +58,8 @@ def fail_fast_problems(client: RedisClient) -> list[str]:
     problems = []
     if retry is not None and retry.get_retries() > 0:
         problems.append(f"it retries {retry.get_retries()} times")
+    elif retry is None and (kwargs.get("retry_on_error") or kwargs.get("retry_on_timeout")):
+        problems.append("it retries on errors")  # redis-py then retries once
     read_timeout = kwargs.get("socket_timeout")
     connect_timeout = kwargs.get("socket_connect_timeout") or read_timeout
     for name, value in (("socket_timeout", read_timeout), ("socket_connect_timeout", connect_timeout)):

@@ -7,6 +7,7 @@ redis_client: a fail-fast client on that server with its database flushed first,
 redis_cluster: a factory of RedisCluster clients on a real 3-master cluster.
 cluster_client: a client on that cluster with every primary flushed first.
 any_redis: parametrised: redis_client, then cluster_client (ids "single", "cluster").
+throwaway_redis: a redis-server of the test's own (tests/support/redis_server.LocalRedis).
 paused_redis_url: a redis-server stopped with SIGSTOP: it accepts connections (the kernel
   does) and never answers, as a hung server does.
 stopped_redis_url: a loopback port nobody listens on.
@@ -20,7 +21,7 @@ import pytest
 from redis.cluster import RedisCluster
 
 from notifydb.redis_connection import RedisClient, connect
-from tests.support.redis_server import free_port, local_redis, redis_cluster_url, redis_server_url
+from tests.support.redis_server import LocalRedis, free_port, local_redis, redis_cluster_url, redis_server_url
 
 # Generous for tests on a busy 2-core machine; the failure tests use the 0.1 s default.
 TEST_TIMEOUT = 0.5
@@ -76,10 +77,16 @@ def any_redis(request: pytest.FixtureRequest) -> RedisClient:
 
 
 @pytest.fixture
-def paused_redis_url() -> Iterator[str]:
+def throwaway_redis() -> Iterator[LocalRedis]:
+    """A redis-server of the test's own, to pause (SIGSTOP) and resume."""
     with local_redis() as server:
-        server.pause()
-        yield server.url
+        yield server
+
+
+@pytest.fixture
+def paused_redis_url(throwaway_redis: LocalRedis) -> str:
+    throwaway_redis.pause()
+    return throwaway_redis.url
 
 
 @pytest.fixture

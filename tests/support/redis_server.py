@@ -48,7 +48,9 @@ class LocalRedis:
             "--daemonize", "no",
             *extra_args,
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log = directory / f"redis-{self.port}.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -56,7 +58,7 @@ class LocalRedis:
         client = redis.Redis(port=self.port, socket_timeout=1)
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited: {self.process.stderr.read().decode(errors='replace')}")
+                raise RuntimeError(f"redis-server exited: {self.log.read_text(errors='replace')[-2000:]}")
             try:
                 client.ping()
                 client.close()
@@ -81,7 +83,6 @@ class LocalRedis:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.process.stderr.close()
 
 
 @contextmanager
@@ -139,7 +140,12 @@ def redis_cluster_url(masters: int = 3) -> Iterator[str]:
         )
     with ExitStack() as stack:
         nodes = [
-            stack.enter_context(local_redis("--cluster-enabled", "yes", "--cluster-node-timeout", "5000"))
+            # An explicit bus port: the default (port + 10000) may be taken or above 65535.
+            stack.enter_context(
+                local_redis(
+                    "--cluster-enabled", "yes", "--cluster-port", str(free_port()), "--cluster-node-timeout", "5000"
+                )
+            )
             for _ in range(masters)
         ]
         _create_cluster(nodes)
