@@ -52,13 +52,13 @@ GRANT notifydb_app TO notifydb_admin;
 ALTER SCHEMA notifydb OWNER TO notifydb_owner;
 ALTER TABLE notifydb.schema_history OWNER TO notifydb_owner;
 
-REVOKE ALL ON SCHEMA notifydb FROM PUBLIC;
+REVOKE ALL ON SCHEMA notifydb FROM public;
 GRANT USAGE ON SCHEMA notifydb
 TO notifydb_app, notifydb_admin, notifydb_retention, notifydb_delivery;
 
 -- Functions are the interface, so nobody may call one unless granted.
 ALTER DEFAULT PRIVILEGES FOR ROLE notifydb_owner
-REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTIONS FROM public;
 
 COMMENT ON SCHEMA notifydb IS
 'notifydb: in-app notifications and curated system events. Tables are private; applications call the functions.';

@@ -46,7 +46,7 @@ CREATE TABLE notifydb.notifications (
     title text NOT NULL,
     message text NOT NULL,
     channel varchar(20) NOT NULL DEFAULT 'in_app',
-    is_read boolean NOT NULL DEFAULT false,
+    is_read boolean NOT NULL DEFAULT FALSE,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     read_at timestamptz,
     expires_at timestamptz,

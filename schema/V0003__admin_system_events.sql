@@ -11,7 +11,7 @@ CREATE TABLE notifydb.admin_system_events (
     details jsonb,
     tenant_id uuid,
     user_id uuid,
-    is_resolved boolean NOT NULL DEFAULT false,
+    is_resolved boolean NOT NULL DEFAULT FALSE,
     resolved_at timestamptz,
     resolved_by uuid,
     fingerprint text,

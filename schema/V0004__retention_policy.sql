@@ -2,19 +2,19 @@
 SET LOCAL ROLE notifydb_owner;
 
 CREATE TABLE notifydb.retention_policy (
-    singleton boolean NOT NULL DEFAULT true,
+    singleton boolean NOT NULL DEFAULT TRUE,
     notification_max_age interval NOT NULL DEFAULT '90 days',
     deleted_grace interval NOT NULL DEFAULT '7 days',
     event_max_age interval NOT NULL DEFAULT '180 days',
     CONSTRAINT retention_policy_pkey PRIMARY KEY (singleton),
     CONSTRAINT retention_policy_one_row CHECK (singleton),
     CONSTRAINT retention_policy_notification_max_age_positive
-    CHECK (notification_max_age > INTERVAL '0'),
+    CHECK (notification_max_age > interval '0'),
     CONSTRAINT retention_policy_deleted_grace_positive
-    CHECK (deleted_grace > INTERVAL '0'),
+    CHECK (deleted_grace > interval '0'),
     -- The seed keeps system events 90 to 365 days.
     CONSTRAINT retention_policy_event_max_age_range
-    CHECK (event_max_age BETWEEN INTERVAL '90 days' AND INTERVAL '365 days')
+    CHECK (event_max_age BETWEEN interval '90 days' AND interval '365 days')
 );
 
 INSERT INTO notifydb.retention_policy DEFAULT VALUES;

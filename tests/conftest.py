@@ -1,1 +1,45 @@
+"""Fixtures shared by the whole suite: a PostgreSQL server and databases on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from notifydb.migrations import Migrator
+from tests.support.postgres_server import PgServer, start_postgres
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 pytest_plugins = ["tests.fixtures_redis"]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    try:
+        server, stop = start_postgres()
+    except Exception as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+        server.drop_created()
+    finally:
+        stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_dsn(pg_server: PgServer) -> str:
+    """A database migrated with the project's scripts, with pgTAP installed."""
+    dsn = pg_server.create_database("notifydb_test_migrated")
+    Migrator(dsn, PROJECT_ROOT, log=lambda _line: None).migrate()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
+    return dsn
+
+
+@pytest.fixture
+def fresh_dsn(pg_server: PgServer) -> str:
+    """An empty database of this test's own."""
+    return pg_server.create_database()

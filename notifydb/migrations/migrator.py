@@ -36,10 +36,8 @@ class MigrateOptions:
 def describe_error(script: Script, exc: psycopg.Error, offset: int = 0) -> str:
     """One readable paragraph: the file and line, the server's message and its context."""
     diag = exc.diag
-    where = script.name
-    if diag.statement_position:
-        line = script.sql[: offset + int(diag.statement_position) - 1].count("\n") + 1
-        where = f"{script.name}:{line}"
+    position = offset + int(diag.statement_position or 1) - 1
+    where = f"{script.name}:{script.sql[:position].count(chr(10)) + 1}"
     message = diag.message_primary or str(exc).strip()
     lines = [f"{where}: {message} (SQLSTATE {diag.sqlstate})"]
     extras = (("detail", diag.message_detail), ("hint", diag.message_hint), ("context", diag.context))
@@ -133,42 +131,47 @@ class Migrator:
         self.log(f"applied {script.name} ({script.kind}, {elapsed * 1000:.0f} ms)")
 
     def _apply_in_transaction(self, conn: psycopg.Connection, script: Script, started: float) -> None:
-        try:
-            with conn.transaction():
-                if script.kind == "repeatable":
-                    # Like pg_dump: bodies are checked when called, so file order
-                    # among functions/ does not matter. The tests call them all.
-                    conn.execute("SET LOCAL check_function_bodies = off")
-                conn.execute(script.sql)
-                history.record(conn, script, _ms_since(started), success=True)
-        except errors.LockNotAvailable:
-            raise
-        except psycopg.Error as exc:
-            raise MigrationError(describe_error(script, exc)) from exc
+        with conn.transaction():
+            if script.kind == "repeatable":
+                # Like pg_dump: bodies are checked when called, so file order
+                # among functions/ does not matter. The tests call them all.
+                conn.execute("SET LOCAL check_function_bodies = off")
+            self._execute_statements(conn, script)
+            history.record(conn, script, _ms_since(started), success=True)
 
     def _apply_without_transaction(self, conn: psycopg.Connection, script: Script, started: float) -> None:
-        statements = pglast.split(script.sql)
-        offset = 0
         try:
-            for statement in statements:
-                offset = script.sql.find(statement, offset)
-                self._drop_invalid_index(conn, statement)
-                conn.execute(statement)
-        except psycopg.Error as exc:
+            self._execute_statements(conn, script, drop_invalid_indexes=True)
+        except (MigrationError, errors.LockNotAvailable):
             self._reset_session(conn)
             with conn.transaction():
                 history.record(conn, script, _ms_since(started), success=False)
-            if isinstance(exc, errors.LockNotAvailable):
-                raise
-            raise MigrationError(describe_error(script, exc, offset)) from exc
+            raise
         self._reset_session(conn)
         with conn.transaction():
             history.record(conn, script, _ms_since(started), success=True)
 
+    def _execute_statements(self, conn: psycopg.Connection, script: Script, drop_invalid_indexes: bool = False) -> None:
+        """One statement at a time, so an error names the line of the statement that failed."""
+        offset = 0
+        for statement in _split(script.sql):
+            offset = script.sql.find(statement, offset)
+            try:
+                if drop_invalid_indexes:
+                    self._drop_invalid_index(conn, statement)
+                conn.execute(statement)
+            except errors.LockNotAvailable:
+                raise
+            except psycopg.Error as exc:
+                raise MigrationError(describe_error(script, exc, offset)) from exc
+
     def _drop_invalid_index(self, conn: psycopg.Connection, statement: str) -> None:
         """A failed CREATE INDEX CONCURRENTLY leaves an invalid index that
         IF NOT EXISTS would silently keep: drop it so it is built again."""
-        parsed = pglast.parse_sql(statement)[0].stmt
+        try:
+            parsed = pglast.parse_sql(statement)[0].stmt
+        except pglast.parser.ParseError:
+            return
         if type(parsed).__name__ != "IndexStmt" or not parsed.concurrent or not parsed.idxname:
             return
         schema = parsed.relation.schemaname or "notifydb"
@@ -192,6 +195,14 @@ class Migrator:
         """Undo a non-transactional script's SET ROLE and settings."""
         conn.execute("RESET ROLE")
         conn.execute("RESET ALL")
+
+
+def _split(sql_text: str) -> list[str]:
+    """The script's statements; if pglast cannot parse it, the server will say why."""
+    try:
+        return list(pglast.split(sql_text))
+    except pglast.parser.ParseError:
+        return [sql_text]
 
 
 def _ms_since(started: float) -> int:

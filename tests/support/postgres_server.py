@@ -1,0 +1,82 @@
+"""Finding a PostgreSQL server for the tests, in the order CONTRACT.md fixes:
+NOTIFYDB_TEST_DSN, a throwaway local cluster, testcontainers, else a clear failure."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from tests.support.cluster import ClusterUnavailable, LocalCluster
+
+# The testcontainers path needs an image that carries pgTAP and pg_cron.
+CONTAINER_IMAGE = os.environ.get("NOTIFYDB_TEST_PG_IMAGE", "postgres:15")
+
+
+class PgServer:
+    """A server the tests may create and drop their own databases on."""
+
+    def __init__(self, admin_dsn: str, origin: str) -> None:
+        self.admin_dsn = admin_dsn
+        self.origin = origin
+        self._created: list[str] = []
+
+    def dsn(self, dbname: str) -> str:
+        return make_conninfo(self.admin_dsn, dbname=dbname)
+
+    def create_database(self, prefix: str = "notifydb_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self._created.append(name)
+        return self.dsn(name)
+
+    def drop_created(self) -> None:
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            for name in self._created:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        self._created.clear()
+
+
+def _from_environment() -> tuple[PgServer, Callable[[], None]] | None:
+    dsn = os.environ.get("NOTIFYDB_TEST_DSN")
+    if not dsn:
+        return None
+    with psycopg.connect(dsn, connect_timeout=10):
+        pass
+    return PgServer(dsn, "NOTIFYDB_TEST_DSN"), lambda: None
+
+
+def _from_local_binaries() -> tuple[PgServer, Callable[[], None]]:
+    cluster = LocalCluster().start()
+    return PgServer(cluster.dsn(), f"throwaway cluster from {cluster.bindir}"), cluster.stop
+
+
+def _from_testcontainers() -> tuple[PgServer, Callable[[], None]]:
+    from testcontainers.postgres import PostgresContainer
+
+    container = PostgresContainer(CONTAINER_IMAGE, username="postgres", password="postgres", dbname="postgres")
+    container.start()
+    dsn = container.get_connection_url(driver=None)
+    return PgServer(dsn, f"testcontainers {CONTAINER_IMAGE}"), container.stop
+
+
+def start_postgres() -> tuple[PgServer, Callable[[], None]]:
+    """The first server that answers; raises RuntimeError naming everything tried."""
+    found = _from_environment()
+    if found:
+        return found
+    tried = ["NOTIFYDB_TEST_DSN: not set"]
+    try:
+        return _from_local_binaries()
+    except ClusterUnavailable as exc:
+        tried.append(f"local binaries: {exc}")
+    try:
+        return _from_testcontainers()
+    except Exception as exc:  # docker missing, engine down, image pull refused, ...
+        tried.append(f"testcontainers: {type(exc).__name__}: {exc}")
+    raise RuntimeError("no PostgreSQL server for the tests:\n  " + "\n  ".join(tried))

@@ -1,0 +1,25 @@
+"""A copy of the project's scripts in a temporary folder, for tests that add or change files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.support.cli import PROJECT_ROOT
+
+
+def copy_scripts(destination: Path) -> Path:
+    for folder in ("schema", "functions", "retention"):
+        shutil.copytree(PROJECT_ROOT / folder, destination / folder)
+    return destination
+
+
+def next_version(scripts_dir: Path) -> int:
+    versions = [int(p.name[1:].split("__")[0]) for p in (scripts_dir / "schema").glob("V*.sql")]
+    return max(versions) + 1
+
+
+def add_versioned(scripts_dir: Path, description: str, sql: str) -> Path:
+    path = scripts_dir / "schema" / f"V{next_version(scripts_dir):04d}__{description}.sql"
+    path.write_text(sql)
+    return path
