@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from notifydb import lua
+from notifydb.client_base import WriteListener
 from notifydb.redis_connection import REDIS_ERRORS, RedisClient, require_fail_fast
 
 logger = logging.getLogger("notifydb.unread_cache")
@@ -31,7 +32,12 @@ class CountSource(Protocol):
 
     def unread_count(self, tenant_id: UUID, user_id: UUID | None) -> int: ...
 
-    def add_write_listener(self, listener) -> None: ...
+    def add_write_listener(self, listener: WriteListener) -> None: ...
+
+
+class Cached(NamedTuple):
+    count: int | None
+    generation: str  # as seen before reading Postgres; NO_GENERATION when there is none
 
 
 @dataclass(frozen=True)
@@ -69,11 +75,11 @@ class UnreadCountCache:
         """The inbox's unread count; never raises for Redis trouble."""
         keys = inbox_keys(tenant_id, user_id)
         cached = self._read(keys)
-        if cached is not None and cached[0] is not None:
-            return int(cached[0])
+        if cached is not None and cached.count is not None:
+            return cached.count
         count = self._client.unread_count(tenant_id=tenant_id, user_id=user_id)
         if cached is not None:
-            self._store_if_current(keys, cached[1], count)
+            self._store_if_current(keys, cached.generation, count)
         return count
 
     def invalidate(self, tenant_id: UUID, user_id: UUID | None) -> None:
@@ -86,14 +92,17 @@ class UnreadCountCache:
                 "unread count not invalidated (%s: %s); stale for up to %s s", type(exc).__name__, exc, self._ttl
             )
 
-    def _read(self, keys: InboxKeys) -> tuple[bytes | None, str] | None:
-        """(count or None, generation) from Redis, or None when Redis failed."""
+    def _read(self, keys: InboxKeys) -> Cached | None:
+        """What Redis holds for the inbox, or None when Redis failed."""
         try:
             count, generation = self._redis.mget(keys.count, keys.generation)
         except REDIS_ERRORS as exc:
             logger.warning("unread count from Postgres: Redis failed (%s: %s)", type(exc).__name__, exc)
             return None
-        return count, generation.decode() if generation is not None else NO_GENERATION
+        return Cached(
+            count=int(count) if count is not None else None,
+            generation=generation.decode() if generation is not None else NO_GENERATION,
+        )
 
     def _store_if_current(self, keys: InboxKeys, generation: str, count: int) -> None:
         try:

@@ -10,12 +10,12 @@ from dataclasses import replace
 from notifydb import lua
 from notifydb.ratelimit.decision import Decision, most_restrictive
 from notifydb.ratelimit.keys import identity_tag, policy_key
-from notifydb.ratelimit.policy import SLIDING_WINDOW, Policy
+from notifydb.ratelimit.policy import GCRA, SLIDING_WINDOW, Policy
 from notifydb.redis_connection import REDIS_ERRORS, RedisClient, require_fail_fast
 
 logger = logging.getLogger("notifydb.ratelimit")
 
-_SCRIPT_ALGORITHMS = {SLIDING_WINDOW: "sw", "gcra": "gcra"}
+_SCRIPT_ALGORITHMS = {SLIDING_WINDOW: "sw", GCRA: "gcra"}
 
 # A denied caller without Redis is told to come back soon, not after a whole window.
 DEGRADED_RETRY_AFTER = 1.0
