@@ -13,6 +13,8 @@ from tests.support.postgres_server import PgServer, start_postgres
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.fixtures_redis"]
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:

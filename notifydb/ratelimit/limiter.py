@@ -1,0 +1,119 @@
+"""The rate limiter: one EVALSHA per check, decided atomically on the Redis server's clock."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import replace
+
+from notifydb import lua
+from notifydb.ratelimit.decision import Decision, most_restrictive
+from notifydb.ratelimit.keys import identity_tag, policy_key
+from notifydb.ratelimit.policy import GCRA, SLIDING_WINDOW, Policy
+from notifydb.redis_connection import REDIS_ERRORS, RedisClient, require_fail_fast
+
+logger = logging.getLogger("notifydb.ratelimit")
+
+_SCRIPT_ALGORITHMS = {SLIDING_WINDOW: "sw", GCRA: "gcra"}
+
+# A denied caller without Redis is told to come back soon, not after a whole window.
+DEGRADED_RETRY_AFTER = 1.0
+
+
+class RateLimiter:
+    """Over-sending protection: `check` counts an attempt, `peek` only looks, `reset` forgets.
+
+    Pass one Policy or several; several are all-or-nothing: the attempt is counted
+    against every policy only if every policy allows it. With a `secret`, keys hold an
+    HMAC of the normalised identity instead of the identity. The Redis client must fail
+    fast (see notifydb.redis_connection): build it with notifydb.ratelimit.connect().
+    """
+
+    def __init__(self, redis_client: RedisClient, secret: bytes | None = None) -> None:
+        require_fail_fast(redis_client)
+        self._redis = redis_client
+        self._secret = secret
+        self._script = redis_client.register_script(lua.load("rate_limit.lua"))
+
+    def check(self, policies: Policy | Sequence[Policy], identity: str) -> Decision:
+        return self._decide("consume", _as_tuple(policies), identity)
+
+    def peek(self, policies: Policy | Sequence[Policy], identity: str) -> Decision:
+        return self._decide("peek", _as_tuple(policies), identity)
+
+    def reset(self, policies: Policy | Sequence[Policy], identity: str) -> int:
+        """Forget the identity's attempts; returns how many keys existed. Redis errors raise."""
+        return self._redis.delete(*self.keys(policies, identity))
+
+    def keys(self, policies: Policy | Sequence[Policy], identity: str) -> list[str]:
+        tag = identity_tag(identity, self._secret)
+        return [policy_key(policy, tag) for policy in _as_tuple(policies)]
+
+    def _decide(self, mode: str, policies: tuple[Policy, ...], identity: str) -> Decision:
+        keys = self.keys(policies, identity)
+        args = [mode, secrets.token_hex(8)]
+        for policy in policies:
+            args += [_SCRIPT_ALGORITHMS[policy.algorithm], policy.limit, policy.window_ms, int(policy.count_rejected)]
+        try:
+            allowed, results = self._script(keys=keys, args=args)
+        except REDIS_ERRORS as exc:
+            return _degraded(policies, exc)
+        decisions = [_decision(policy, result) for policy, result in zip(policies, results, strict=True)]
+        return _combine(decisions, allowed=bool(allowed))
+
+
+def _as_tuple(policies: Policy | Sequence[Policy]) -> tuple[Policy, ...]:
+    result = (policies,) if isinstance(policies, Policy) else tuple(policies)
+    if not result:
+        raise ValueError("policies must name at least one Policy")
+    if len({policy.name for policy in result}) != len(result):
+        raise ValueError("policies must have distinct names")
+    return result
+
+
+def _decision(policy: Policy, result: list[int]) -> Decision:
+    """One policy's view: `allowed` says whether this policy had room."""
+    own_allowed, remaining, retry_after_us, reset_after_us = result
+    allowed = bool(own_allowed)
+    return Decision(
+        allowed=allowed,
+        limit=policy.limit,
+        remaining=remaining,
+        retry_after=0.0 if allowed else retry_after_us / 1e6,
+        reset_after=reset_after_us / 1e6,
+        policy=policy,
+    )
+
+
+def _combine(decisions: list[Decision], allowed: bool) -> Decision:
+    """The answer for the whole call, shaped like its most restrictive policy's."""
+    if len(decisions) == 1:
+        return decisions[0]
+    chosen = most_restrictive(decisions)
+    return replace(chosen, allowed=allowed, details=tuple(decisions))
+
+
+def _degraded(policies: tuple[Policy, ...], exc: Exception) -> Decision:
+    """Decide by each policy's on_redis_error: allowed only if every policy fails open."""
+    allowed = all(policy.on_redis_error == "open" for policy in policies)
+    logger.warning(
+        "rate limit degraded: Redis failed (%s: %s); %s %s",
+        type(exc).__name__,
+        exc,
+        "allowing" if allowed else "denying",
+        ", ".join(policy.name for policy in policies),
+    )
+    decisions = [
+        Decision(
+            allowed=allowed,
+            limit=policy.limit,
+            remaining=0,
+            retry_after=0.0 if allowed else DEGRADED_RETRY_AFTER,
+            reset_after=0.0,
+            policy=policy,
+            degraded=True,
+        )
+        for policy in policies
+    ]
+    return _combine(decisions, allowed=allowed)
