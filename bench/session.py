@@ -109,8 +109,8 @@ def pin_to_one_core(session: Session) -> tuple[int, dict[int, set[int]]]:
     if not comm.exists() or not comm.read_text().startswith("postgres"):
         raise OSError(f"backend {backend} is not a local postgres process")
     cpu = max(os.sched_getaffinity(0))
-    saved = {pid: os.sched_getaffinity(pid) for pid in (0, backend)}
-    for pid in saved:
+    saved = {pid: os.sched_getaffinity(pid) for pid in (backend, 0)}
+    for pid in saved:  # the backend first: if it refuses, nothing has changed yet
         os.sched_setaffinity(pid, {cpu})
     return cpu, saved
 
