@@ -181,7 +181,7 @@ def _growth_point(dataset: Dataset, conn: psycopg.Connection, config: Config) ->
             session, draw(session.conn), _available_pairs(env, growth_ops), plan, config.seed
         )
         rows = conn.execute("SELECT count(*) FROM notifydb.notifications").fetchone()[0]
-        return {"rows": rows, "figures": outcome.as_dict()["figures"]}
+        return {"rows": rows, **outcome.as_dict()}
     finally:
         session.close()
 

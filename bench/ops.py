@@ -277,10 +277,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("floor.select1", "SELECT 1 (the floor)", "floor", nothing, Side("SELECT 1"), floor=None),
     Operation(
         "floor.commit",
-        "round trip + commit flush (SELECT txid_current())",
+        "round trip + commit flush (one-row UPDATE)",
         "floor",
         nothing,
-        Side("SELECT pg_catalog.txid_current()"),
+        Side("UPDATE bench_meta.commit_probe SET beats = beats + 1"),
         floor="floor.select1",
     ),
     Operation("floor.redis_get", "Redis GET", "floor", nothing, Side(call=redis_get, needs=("redis",)), floor=None),

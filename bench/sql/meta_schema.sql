@@ -35,6 +35,15 @@ CREATE UNLOGGED TABLE bench_meta.staged_notifications (
     data jsonb
 );
 
+-- The write floor updates this one row: a round trip plus a commit that must
+-- flush WAL (an xid alone, as txid_current() takes, commits without a flush).
+CREATE TABLE bench_meta.commit_probe (
+    singleton boolean PRIMARY KEY DEFAULT TRUE CHECK (singleton),
+    beats bigint NOT NULL DEFAULT 0
+);
+
+INSERT INTO bench_meta.commit_probe DEFAULT VALUES;
+
 CREATE UNLOGGED TABLE bench_meta.staged_events (
     id bigint NOT NULL,
     created_at timestamptz NOT NULL,
@@ -57,5 +66,7 @@ COMMENT ON TABLE bench_meta.recipients IS
 'One row per inbox (user, or tenant-level with user_id NULL) and how many rows it gets.';
 COMMENT ON TABLE bench_meta.staged_notifications IS
 'One generated batch of notifications, copied into notifydb and the seed alike.';
+COMMENT ON TABLE bench_meta.commit_probe IS
+'One row the write floor updates: a round trip plus a WAL-flushing commit.';
 COMMENT ON TABLE bench_meta.staged_events IS
 'The generated admin events, copied into notifydb and the seed alike.';
