@@ -1,0 +1,92 @@
+"""Latency measurements: one client (interleaved rounds) and many clients (one operation at a time)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from random import Random
+
+import psycopg
+
+from bench.ops import Operation
+from bench.sample import Sample
+from bench.session import Bound, Session
+from bench.stats import summarize
+from bench.workers import WorkerError, Workers
+
+Pair = tuple[Operation, str]  # an operation and one of its sides
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int = 10
+    iterations: int = 100  # per operation and round, single client
+    heavy_iterations: int = 1
+    client_iterations: int = 200  # per client process
+    heavy_client_iterations: int = 2
+    clients: int = 8
+
+    def per_round(self, op: Operation) -> int:
+        return self.heavy_iterations if op.heavy else self.iterations
+
+    def per_client(self, op: Operation) -> int:
+        return self.heavy_client_iterations if op.heavy else self.client_iterations
+
+
+class Outcome:
+    """Figures per operation and side, and why a side produced none."""
+
+    def __init__(self) -> None:
+        self.figures: dict[str, dict[str, dict | None]] = defaultdict(dict)
+        self.failures: dict[str, dict[str, str]] = defaultdict(dict)
+
+    def as_dict(self) -> dict:
+        return {"figures": dict(self.figures), "failures": dict(self.failures)}
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def single_client(session: Session, sample: Sample, pairs: list[Pair], plan: Plan, seed: int) -> Outcome:
+    """Rounds over every pair in a fresh random order, so drift hits all operations alike."""
+    outcome = Outcome()
+    rng = Random(seed)
+    bound: dict[tuple[str, str], tuple[Operation, Bound]] = {}
+    for op, side in pairs:
+        try:
+            bound[(op.name, side)] = (op, Bound(op, side, session, sample))
+            for _ in range(min(plan.per_round(op), 3)):  # warm-up: plans, caches, connections
+                bound[(op.name, side)][1].once(rng)
+        except (psycopg.Error, LookupError) as exc:
+            outcome.failures[op.name][side] = first_line(exc)
+            bound.pop((op.name, side), None)
+    samples: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for _ in range(plan.rounds):
+        order = list(bound)
+        rng.shuffle(order)
+        for key in order:
+            op, runner = bound[key]
+            try:
+                samples[key].extend(runner.once(rng) for _ in range(plan.per_round(op)))
+            except (psycopg.Error, LookupError) as exc:
+                outcome.failures[key[0]][key[1]] = first_line(exc)
+                del bound[key]
+    for (name, side), latencies in samples.items():
+        if side not in outcome.failures[name]:
+            outcome.figures[name][side] = summarize(latencies)
+    return outcome
+
+
+def many_clients(workers: Workers, pairs: list[Pair], plan: Plan, seed: int) -> Outcome:
+    """Every client runs the same operation at once, started together at a barrier."""
+    outcome = Outcome()
+    for number, (op, side) in enumerate(pairs):
+        try:
+            replies = workers.run(("measure", op.name, side, plan.per_client(op), seed + number))
+        except WorkerError as exc:
+            outcome.failures[op.name][side] = str(exc).strip().splitlines()[-1]
+            continue
+        outcome.figures[op.name][side] = summarize([value for reply in replies for value in reply], workers.count)
+    return outcome

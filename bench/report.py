@@ -1,0 +1,263 @@
+"""Writing a run: results.json, results.md, machine.md and PNG charts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+
+from bench.machine import as_markdown
+
+MODES = {
+    "single_unpinned": "One client, unpinned",
+    "single_pinned": "One client, pinned (client and backend on one core)",
+    "clients": "Concurrent clients",
+}
+
+
+def write(out_dir: Path, run: dict) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "results.json": json.dumps(run, indent=2, default=str),
+        "results.md": as_results_markdown(run),
+        "machine.md": as_markdown(run["machine"]),
+    }
+    written = []
+    for name, text in files.items():
+        (out_dir / name).write_text(text)
+        written.append(out_dir / name)
+    written.append(_latency_chart(out_dir / "latency.png", run))
+    growth = _growth_chart(out_dir / "growth.png", run)
+    if growth:
+        written.append(growth)
+    return written
+
+
+# -- Markdown ----------------------------------------------------------------------------------
+
+
+def _ms(summary: dict | None) -> str:
+    if not summary:
+        return "-"
+    return f"{summary['p50_ms']:.3f} / {summary['p99_ms']:.3f} / {summary['mean_ms']:.3f}"
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> str:
+    if numerator is None or not denominator:
+        return "-"
+    return f"{numerator / denominator:.2f}x"
+
+
+def _p50(figures: dict, op: str, side: str) -> float | None:
+    summary = figures.get(op, {}).get(side)
+    return summary["p50_ms"] if summary else None
+
+
+def _met(value: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "-"}[value]
+
+
+def _unavailable(op: dict, mode: dict, side: str) -> str | None:
+    missing = op["availability"].get(side)
+    if missing:
+        return "not available: needs " + ", ".join(missing)
+    failure = mode["failures"].get(op["name"], {}).get(side)
+    return f"failed: {failure}" if failure else None
+
+
+def _mode_table(run: dict, key: str) -> list[str]:
+    mode = run["modes"][key]
+    if "skipped" in mode:
+        return [f"Not measured: {mode['skipped']}", ""]
+    figures = mode["figures"]
+    concurrent = key == "clients"
+    head = "| operation | notifydb p50 / p99 / mean ms | x floor | seed p50 / p99 / mean ms | seed ÷ notifydb |"
+    head += " notifydb ops/s | seed ops/s |" if concurrent else " target | met |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for op in run["operations"]:
+        name = op["name"]
+        mine = figures.get(name, {}).get("notifydb")
+        seed = figures.get(name, {}).get("seed")
+        note = _unavailable(op, mode, "notifydb")
+        cells = [
+            f"{op['label']} (`{name}`)",
+            note or _ms(mine),
+            _ratio(_p50(figures, name, "notifydb"), _p50(figures, op["floor"], "notifydb")) if op["floor"] else "floor",
+            (_unavailable(op, mode, "seed") or _ms(seed)) if op["has_seed"] else "(no seed equivalent)",
+            _ratio(_p50(figures, name, "seed"), _p50(figures, name, "notifydb")),
+        ]
+        if concurrent:
+            cells += [_rate(mine), _rate(seed)]
+        else:
+            checks = run["targets"].get(key, {}).get(name, [])
+            cells += [
+                "; ".join(check["target"] for check in checks) or "-",
+                " / ".join(_met(check["met"]) for check in checks) or "-",
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _rate(summary: dict | None) -> str:
+    return f"{summary['throughput_per_s']:,.0f}" if summary and summary.get("throughput_per_s") else "-"
+
+
+def _scenario_lines(run: dict) -> list[str]:
+    lines = ["## Scenarios", ""]
+    for name, result in run["scenarios"].items():
+        if "not_available" in result:
+            lines += [f"- **{name}**: not available: needs {', '.join(result['not_available'])}"]
+        elif "failed" in result:
+            lines += [f"- **{name}**: failed: {result['failed']}"]
+        elif name == "fan_out":
+            seconds = {way: result[way]["seconds_p50"] for way in ("notifydb", "seed_copy", "seed_insert_unnest")}
+            lines += [
+                f"- **fan-out to {result['users']:,} users** (p50 of {len(result['notifydb']['runs'])} runs): "
+                f"notifydb {seconds['notifydb']:.3f} s, seed COPY {seconds['seed_copy']:.3f} s, "
+                f"seed INSERT...SELECT unnest {seconds['seed_insert_unnest']:.3f} s; "
+                f"target {result['target']}: {_met(result['met'])}"
+            ]
+        elif name == "outbox":
+            lines += [
+                f"- **outbox**: {result['jobs']:,} jobs claimed and completed by {result['relays']} relays in "
+                f"{result['seconds']:.2f} s = {result['jobs_per_s']:,.0f} jobs/s; "
+                f"target {result['target']}: {_met(result['met'])}"
+            ]
+        elif name == "purge":
+            lines += _purge_lines(result)
+    return [*lines, ""]
+
+
+def _purge_lines(result: dict) -> list[str]:
+    lines = [
+        f"- **retention purge** (default batch size; target {result['target']}: {_met(result['met'])})",
+        "",
+        "| cycle | side | rows deleted | rows/s | inbox p50 / p99 / mean ms during purge | "
+        "table MB before → after purge → after VACUUM → after refill | dead tuples after purge |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for cycle in result["cycles"]:
+        label = f"beside {cycle['readers']} readers" if cycle["readers"] else "alone"
+        for side, figures in cycle["sides"].items():
+            sizes = [
+                figures["before"]["total_bytes"],
+                figures["after"]["total_bytes"],
+                cycle["after_vacuum"][side]["total_bytes"],
+                cycle["after_refill"][side]["total_bytes"],
+            ]
+            rate = f"{figures['rows_per_s']:,.0f}" if figures["rows_per_s"] else "-"
+            lines.append(
+                f"| {label} | {side} | {figures['deleted']:,} | {rate} | {_ms(figures['inbox_during_purge'])} | "
+                + " → ".join(f"{size / 2**20:.1f}" for size in sizes)
+                + f" | {figures['after']['dead_tuples']:,} |"
+            )
+    return [*lines, ""]
+
+
+def _growth_lines(run: dict) -> list[str]:
+    growth = run.get("growth") or {}
+    points = growth.get("points", [])
+    if len(points) < 2:
+        return ["## Growth", "", growth.get("note", "Not measured."), ""]
+    small, full = points
+    lines = [
+        "## Growth: single client, unpinned, p50 ms",
+        "",
+        growth.get("note", ""),
+        "",
+        f"| operation | side | {small['rows']:,} rows | {full['rows']:,} rows | growth |",
+        "|---|---|---|---|---|",
+    ]
+    for name in growth["operations"]:
+        for side in ("notifydb", "seed"):
+            before, after = _p50(small["figures"], name, side), _p50(full["figures"], name, side)
+            if before is None and after is None:
+                continue
+            cell = [f"{value:.3f}" if value is not None else "-" for value in (before, after)]
+            lines.append(f"| `{name}` | {side} | {cell[0]} | {cell[1]} | {_ratio(after, before)} |")
+    return [*lines, ""]
+
+
+def as_results_markdown(run: dict) -> str:
+    meta = run["meta"]
+    data = run["dataset"]
+    lines = [
+        "# notifydb benchmark results",
+        "",
+        f"Run {meta['started']} → {meta['finished']}, scale {data['params']['scale']:g} "
+        f"({data['rows']['notifications']:,} notification rows of which {data['rows']['live']:,} live, "
+        f"{data['rows']['events']:,} events; heaviest inbox {data['rows']['heaviest_inbox']:,} rows, "
+        f"{data['rows']['inboxes_10k']} inboxes with 10,000+), data set {data['how']}. "
+        f"Machine: see machine.md. Plan: {meta['plan']}.",
+        "",
+        "Latency cells are p50 / p99 / mean in milliseconds. x floor divides notifydb's p50 by the floor the "
+        "operation is compared with (`floor.select1` for reads, `floor.commit` = round trip + commit flush for "
+        "writes, `floor.redis_get` for Redis). seed ÷ notifydb is how many times faster notifydb is than the "
+        "seed's schema with hand-written SQL. Targets are checked on p50.",
+        "",
+    ]
+    for key, title in MODES.items():
+        suffix = f" ({meta['plan']['clients']} processes)" if key == "clients" else ""
+        lines += [f"## {title}{suffix}", "", *_mode_table(run, key)]
+    lines += _scenario_lines(run)
+    lines += _growth_lines(run)
+    lines += ["## Consistency after the run", "", run["state_check"], ""]
+    return "\n".join(lines)
+
+
+# -- charts ----------------------------------------------------------------------------------------
+
+
+def _latency_chart(path: Path, run: dict) -> Path:
+    modes = [key for key in ("single_unpinned", "single_pinned") if "figures" in run["modes"][key]]
+    fig, axes = plt.subplots(1, len(modes), figsize=(7 * len(modes), 9), squeeze=False, sharey=True)
+    names = [op["name"] for op in run["operations"] if op["group"] != "floor"]
+    for ax, key in zip(axes[0], modes, strict=True):
+        figures = run["modes"][key]["figures"]
+        rows = range(len(names))
+        mine = [_p50(figures, name, "notifydb") or 0 for name in names]
+        seed = [_p50(figures, name, "seed") or 0 for name in names]
+        ax.barh([r + 0.2 for r in rows], mine, height=0.4, label="notifydb", color="tab:blue")
+        ax.barh([r - 0.2 for r in rows], seed, height=0.4, label="seed baseline", color="tab:gray")
+        for floor, style in (("floor.select1", "--"), ("floor.commit", ":"), ("floor.redis_get", "-.")):
+            value = _p50(figures, floor, "notifydb")
+            if value:
+                ax.axvline(value, color="tab:red", linestyle=style, label=f"{floor} {value:.3f} ms")
+        ax.set_xscale("log")
+        ax.set_yticks(list(rows), names)
+        ax.invert_yaxis()
+        ax.set_xlabel("p50 latency, ms (log scale)")
+        ax.set_title(MODES[key])
+        ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _growth_chart(path: Path, run: dict) -> Path | None:
+    growth = run.get("growth") or {}
+    points = growth.get("points", [])
+    if len(points) < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 5))
+    sizes = [point["rows"] for point in points]
+    for name in growth["operations"]:
+        for side, style in (("notifydb", "-o"), ("seed", "--s")):
+            values = [_p50(point["figures"], name, side) for point in points]
+            if None not in values:
+                ax.plot(sizes, values, style, label=f"{name} ({side})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("notification rows in the table")
+    ax.set_ylabel("p50 latency, ms (log scale)")
+    ax.set_title("Latency against table size (one client, unpinned)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

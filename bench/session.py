@@ -1,0 +1,121 @@
+"""A client session (one connection, optionally Redis) and operations bound to it for timing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from random import Random
+
+import psycopg
+import redis
+
+import notifydb
+from bench.ops import Operation, Side
+from bench.sample import Sample
+
+
+class Session:
+    """One connection in autocommit mode: every statement is its own committed transaction."""
+
+    def __init__(self, dsn: str, redis_url: str | None) -> None:
+        self.conn = psycopg.connect(dsn, autocommit=True, application_name="notifydb bench")
+        self.redis = redis.Redis.from_url(redis_url) if redis_url else None
+        self.backend_pid = self.conn.info.backend_pid
+
+    def close(self) -> None:
+        self.conn.close()
+        if self.redis is not None:
+            self.redis.close()
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What the migrated database and this checkout offer, to decide what can be measured."""
+
+    functions: frozenset[str]
+    redis_ok: bool
+
+    @classmethod
+    def probe(cls, conn: psycopg.Connection, redis_url: str | None) -> Environment:
+        functions = frozenset(
+            row[0]
+            for row in conn.execute(
+                "SELECT p.proname FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n "
+                "ON n.oid = p.pronamespace WHERE n.nspname = 'notifydb'"
+            )
+        )
+        return cls(functions, _redis_answers(redis_url))
+
+    def missing(self, side: Side) -> list[str]:
+        """What this side needs and does not have; empty when it can be measured."""
+        missing = [f"notifydb.{name}()" for name in sorted(side.functions() - self.functions)]
+        for need in side.needs:
+            if need == "redis" and not self.redis_ok:
+                missing.append("a Redis server (--redis-url)")
+            elif need.startswith("notifydb.") and not hasattr(notifydb, need.split(".", 1)[1]):
+                missing.append(f"the Python name {need}")
+            elif need.startswith("sql:") and need[4:] not in self.functions:
+                missing.append(f"notifydb.{need[4:]}()")
+        return missing
+
+
+def _redis_answers(url: str | None) -> bool:
+    if not url:
+        return False
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=2) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+class Bound:
+    """One side of one operation, ready to run on a session: once() returns nanoseconds."""
+
+    def __init__(self, op: Operation, side_name: str, session: Session, sample: Sample) -> None:
+        self.side = op.sides()[side_name]
+        self.draw = op.params(sample, side_name)
+        self.cursor = session.conn.cursor()
+        self.call = self.side.call(session) if self.side.call else None
+
+    def once(self, rng: Random) -> int:
+        params = self.draw(rng)
+        if self.call is not None:
+            started = time.perf_counter_ns()
+            self.call(params)
+            elapsed = time.perf_counter_ns() - started
+        else:
+            # Timed: send, execute, and libpq receiving every row; not the conversion to
+            # Python objects, which costs the same for any schema.
+            started = time.perf_counter_ns()
+            self.cursor.execute(self.side.sql, params, prepare=True)
+            elapsed = time.perf_counter_ns() - started
+        if self.side.restore:
+            self.cursor.execute(self.side.restore, params, prepare=True)
+        return elapsed
+
+
+def pin_to_one_core(session: Session) -> tuple[int, dict[int, set[int]]]:
+    """Put this process and its backend on the last allowed core; returns it and what to restore.
+
+    Same as `taskset -pc CPU PID` for both. Raises OSError when the backend is not a
+    local postgres process (a remote server cannot be pinned).
+    """
+    backend = session.backend_pid
+    comm = Path(f"/proc/{backend}/comm")
+    if not comm.exists() or not comm.read_text().startswith("postgres"):
+        raise OSError(f"backend {backend} is not a local postgres process")
+    cpu = max(os.sched_getaffinity(0))
+    saved = {pid: os.sched_getaffinity(pid) for pid in (backend, 0)}
+    for pid in saved:  # the backend first: if it refuses, nothing has changed yet
+        os.sched_setaffinity(pid, {cpu})
+    return cpu, saved
+
+
+def unpin(saved: dict[int, set[int]]) -> None:
+    for pid, cpus in saved.items():
+        with contextlib.suppress(ProcessLookupError):  # the backend may have exited
+            os.sched_setaffinity(pid, cpus)
