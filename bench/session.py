@@ -22,7 +22,8 @@ class Session:
 
     def __init__(self, dsn: str, redis_url: str | None) -> None:
         self.conn = psycopg.connect(dsn, autocommit=True, application_name="notifydb bench")
-        self.redis = redis.Redis.from_url(redis_url) if redis_url else None
+        # The limiter and cache accept only fail-fast clients; 1 s is the longest they allow.
+        self.redis = notifydb.ratelimit.connect(redis_url, timeout=1.0) if redis_url else None
         self.backend_pid = self.conn.info.backend_pid
 
     def close(self) -> None:
