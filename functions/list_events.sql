@@ -33,15 +33,20 @@ BEGIN
     -- of those make the page, and only they are read from the table.
     -- One static query per tenant/unresolved case, so each keeps a cached
     -- plan on its own index (the unresolved ones on the partial indexes).
+    -- Severity is matched as a one-value range, not with '=': with '=' the
+    -- planner takes severity as fixed, drops it from the ORDER BY, and may
+    -- walk the primary key filtering severities row by row, not knowing how
+    -- rare the probed one is. Ordered by (severity, id), only an index that
+    -- has severity before id serves the probe.
     IF p_tenant_id IS NOT NULL AND p_unresolved_only THEN
         RETURN QUERY
         SELECT e.* FROM (
             SELECT newest.id FROM pg_catalog.unnest(v_severities) AS s (severity)
             CROSS JOIN LATERAL (
                 SELECT e.id FROM notifydb.admin_system_events AS e
-                WHERE e.tenant_id = p_tenant_id AND e.severity = s.severity AND NOT e.is_resolved
+                WHERE e.tenant_id = p_tenant_id AND e.severity BETWEEN s.severity AND s.severity AND NOT e.is_resolved
                     AND e.id < v_before_id
-                ORDER BY e.id DESC LIMIT v_limit
+                ORDER BY e.severity DESC, e.id DESC LIMIT v_limit
             ) AS newest
             ORDER BY newest.id DESC LIMIT v_limit
         ) AS page
@@ -53,9 +58,9 @@ BEGIN
             SELECT newest.id FROM pg_catalog.unnest(v_severities) AS s (severity)
             CROSS JOIN LATERAL (
                 SELECT e.id FROM notifydb.admin_system_events AS e
-                WHERE e.tenant_id = p_tenant_id AND e.severity = s.severity
+                WHERE e.tenant_id = p_tenant_id AND e.severity BETWEEN s.severity AND s.severity
                     AND e.id < v_before_id
-                ORDER BY e.id DESC LIMIT v_limit
+                ORDER BY e.severity DESC, e.id DESC LIMIT v_limit
             ) AS newest
             ORDER BY newest.id DESC LIMIT v_limit
         ) AS page
@@ -67,9 +72,9 @@ BEGIN
             SELECT newest.id FROM pg_catalog.unnest(v_severities) AS s (severity)
             CROSS JOIN LATERAL (
                 SELECT e.id FROM notifydb.admin_system_events AS e
-                WHERE e.severity = s.severity AND NOT e.is_resolved
+                WHERE e.severity BETWEEN s.severity AND s.severity AND NOT e.is_resolved
                     AND e.id < v_before_id
-                ORDER BY e.id DESC LIMIT v_limit
+                ORDER BY e.severity DESC, e.id DESC LIMIT v_limit
             ) AS newest
             ORDER BY newest.id DESC LIMIT v_limit
         ) AS page
@@ -81,9 +86,9 @@ BEGIN
             SELECT newest.id FROM pg_catalog.unnest(v_severities) AS s (severity)
             CROSS JOIN LATERAL (
                 SELECT e.id FROM notifydb.admin_system_events AS e
-                WHERE e.severity = s.severity
+                WHERE e.severity BETWEEN s.severity AND s.severity
                     AND e.id < v_before_id
-                ORDER BY e.id DESC LIMIT v_limit
+                ORDER BY e.severity DESC, e.id DESC LIMIT v_limit
             ) AS newest
             ORDER BY newest.id DESC LIMIT v_limit
         ) AS page
