@@ -122,7 +122,9 @@ def test_event_summary_reads_only_the_unresolved_indexes(million_events: psycopg
     conn = million_events
     tenant_id = "00000000-0000-4000-8000-000000000007" if one_tenant else None
     plans = [
-        plan for _ in range(RUNS) for plan in _nested_plans(conn, "SELECT * FROM notifydb.event_summary(%s)", (tenant_id,))
+        plan
+        for _ in range(RUNS)
+        for plan in _nested_plans(conn, "SELECT * FROM notifydb.event_summary(%s)", (tenant_id,))
     ]
 
     assert len(plans) == RUNS

@@ -31,9 +31,9 @@ def login_as(migrated_dsn: str) -> Iterator:
 
 
 def _record(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT notifydb.record_event('job_failure', 'high', 'd', '{}', %s)", (uuid.uuid4(),)).fetchone()[
-        0
-    ]
+    return conn.execute(
+        "SELECT notifydb.record_event('job_failure', 'high', 'd', '{}', %s)", (uuid.uuid4(),)
+    ).fetchone()[0]
 
 
 def test_app_role_records_but_cannot_read_or_resolve(login_as) -> None:
@@ -65,6 +65,8 @@ def test_admin_role_does_everything_through_the_functions(login_as) -> None:
 
 
 def test_a_role_without_notifydb_roles_can_call_nothing(login_as, migrated_dsn: str) -> None:
-    with psycopg.connect(login_as("pg_read_all_settings"), autocommit=True) as conn:
-        with pytest.raises(errors.InsufficientPrivilege):
-            _record(conn)
+    with (
+        psycopg.connect(login_as("pg_read_all_settings"), autocommit=True) as conn,
+        pytest.raises(errors.InsufficientPrivilege),
+    ):
+        _record(conn)

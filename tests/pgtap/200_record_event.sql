@@ -8,40 +8,69 @@ CREATE TEMP TABLE before (n bigint) ON COMMIT DROP;
 INSERT INTO before SELECT count(*) FROM notifydb.admin_system_events;
 
 -- Bad input: 22023 naming the parameter.
-SELECT throws_ok($$SELECT notifydb.record_event(NULL, 'low', 'd')$$,
-    '22023', 'p_event_type must be 1..100 characters', 'NULL p_event_type is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('', 'low', 'd')$$,
-    '22023', 'p_event_type must be 1..100 characters', 'empty p_event_type is refused');
-SELECT throws_ok($$SELECT notifydb.record_event(repeat('x', 101), 'low', 'd')$$,
-    '22023', 'p_event_type must be 1..100 characters', 'p_event_type of 101 characters is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', 'urgent', 'd')$$,
-    '22023', 'p_severity must be low, medium, high or critical', 'unknown p_severity is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', 'LOW', 'd')$$,
-    '22023', 'p_severity must be low, medium, high or critical', 'p_severity is case-sensitive');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', NULL, 'd')$$,
-    '22023', 'p_severity must be low, medium, high or critical', 'NULL p_severity is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', 'low', '')$$,
-    '22023', 'p_description must be 1..2000 characters', 'empty p_description is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', 'low', repeat('x', 2001))$$,
-    '22023', 'p_description must be 1..2000 characters', 'p_description of 2001 characters is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', 'low', 'd', '[1, 2]')$$,
-    '22023', 'p_details must be a JSON object of at most 8 KB', 'a JSON array as p_details is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', 'low', 'd', '"text"')$$,
-    '22023', 'p_details must be a JSON object of at most 8 KB', 'a JSON string as p_details is refused');
+SELECT throws_ok(
+    $$SELECT notifydb.record_event(NULL, 'low', 'd')$$,
+    '22023', 'p_event_type must be 1..100 characters', 'NULL p_event_type is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('', 'low', 'd')$$,
+    '22023', 'p_event_type must be 1..100 characters', 'empty p_event_type is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event(repeat('x', 101), 'low', 'd')$$,
+    '22023', 'p_event_type must be 1..100 characters', 'p_event_type of 101 characters is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', 'urgent', 'd')$$,
+    '22023', 'p_severity must be low, medium, high or critical', 'unknown p_severity is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', 'LOW', 'd')$$,
+    '22023', 'p_severity must be low, medium, high or critical', 'p_severity is case-sensitive'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', NULL, 'd')$$,
+    '22023', 'p_severity must be low, medium, high or critical', 'NULL p_severity is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', 'low', '')$$,
+    '22023', 'p_description must be 1..2000 characters', 'empty p_description is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', 'low', repeat('x', 2001))$$,
+    '22023', 'p_description must be 1..2000 characters', 'p_description of 2001 characters is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', 'low', 'd', '[1, 2]')$$,
+    '22023', 'p_details must be a JSON object of at most 8 KB', 'a JSON array as p_details is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', 'low', 'd', '"text"')$$,
+    '22023', 'p_details must be a JSON object of at most 8 KB', 'a JSON string as p_details is refused'
+);
 SELECT throws_ok(
     $$SELECT notifydb.record_event('job_failure', 'low', 'd', jsonb_build_object('k', repeat('x', 8190)))$$,
-    '22023', 'p_details must be a JSON object of at most 8 KB', 'p_details over 8 KB is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', 'low', 'd', p_fingerprint => '')$$,
-    '22023', 'p_fingerprint must be 1..200 characters', 'empty p_fingerprint is refused');
-SELECT throws_ok($$SELECT notifydb.record_event('job_failure', 'low', 'd', p_fingerprint => repeat('f', 201))$$,
-    '22023', 'p_fingerprint must be 1..200 characters', 'p_fingerprint of 201 characters is refused');
+    '22023', 'p_details must be a JSON object of at most 8 KB', 'p_details over 8 KB is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', 'low', 'd', p_fingerprint => '')$$,
+    '22023', 'p_fingerprint must be 1..200 characters', 'empty p_fingerprint is refused'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.record_event('job_failure', 'low', 'd', p_fingerprint => repeat('f', 201))$$,
+    '22023', 'p_fingerprint must be 1..200 characters', 'p_fingerprint of 201 characters is refused'
+);
 SELECT is((SELECT count(*) FROM notifydb.admin_system_events), (SELECT n FROM before), 'bad input wrote nothing');
 
 -- The limits themselves are accepted.
 SELECT ok(
     notifydb.record_event(
         repeat('t', 100), 'critical', repeat('d', 2000), jsonb_build_object('k', repeat('x', 8000)),
-        (SELECT tenant_id FROM t WHERE name = 'b'), gen_random_uuid(), repeat('f', 200)
+        (
+            SELECT tenant_id FROM t
+            WHERE name = 'b'
+        ), gen_random_uuid(), repeat('f', 200
+        )
     ) IS NOT NULL,
     'values at the limits are accepted'
 );
@@ -49,7 +78,10 @@ SELECT ok(
 -- A first event, then repeats of its fingerprint.
 CREATE TEMP TABLE ev ON COMMIT DROP AS
 SELECT notifydb.record_event(
-    'job_failure', 'medium', 'first', '{"n": 1}', (SELECT tenant_id FROM t WHERE name = 'a'), NULL, 'fp-1'
+    'job_failure', 'medium', 'first', '{"n": 1}', (
+        SELECT tenant_id FROM t
+        WHERE name = 'a'
+    ), NULL, 'fp-1'
 ) AS id;
 SELECT results_eq(
     $$SELECT event_type, severity, description, details, occurrences, is_resolved, created_at = last_seen_at
@@ -59,13 +91,19 @@ SELECT results_eq(
 );
 SELECT is(
     notifydb.record_event(
-        'job_failure', 'critical', 'second', '{"n": 2}', (SELECT tenant_id FROM t WHERE name = 'a'), NULL, 'fp-1'
+        'job_failure', 'critical', 'second', '{"n": 2}', (
+            SELECT tenant_id FROM t
+            WHERE name = 'a'
+        ), NULL, 'fp-1'
     ),
     (SELECT id FROM ev), 'a repeat returns the open event''s id'
 );
 SELECT is(
     notifydb.record_event(
-        'other_type', 'low', 'third', '{"n": 3}', (SELECT tenant_id FROM t WHERE name = 'a'), NULL, 'fp-1'
+        'other_type', 'low', 'third', '{"n": 3}', (
+            SELECT tenant_id FROM t
+            WHERE name = 'a'
+        ), NULL, 'fp-1'
     ),
     (SELECT id FROM ev), 'a repeat with another type and severity still bumps it'
 );
@@ -76,15 +114,23 @@ SELECT results_eq(
     'repeats count occurrences, keep the latest description and details, the highest severity, the first type'
 );
 SELECT is(
-    (SELECT count(*) FROM notifydb.admin_system_events
-     WHERE tenant_id = (SELECT tenant_id FROM t WHERE name = 'a')),
+    (
+        SELECT count(*) FROM notifydb.admin_system_events
+        WHERE tenant_id = (
+                SELECT tenant_id FROM t
+                WHERE name = 'a'
+            )
+    ),
     1::bigint, 'repeats added no rows'
 );
 
 -- The fingerprint is per tenant; the platform (NULL tenant) is one tenant too.
 SELECT isnt(
     notifydb.record_event(
-        'job_failure', 'low', 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'b'), NULL, 'fp-1'
+        'job_failure', 'low', 'd', NULL, (
+            SELECT tenant_id FROM t
+            WHERE name = 'b'
+        ), NULL, 'fp-1'
     ),
     (SELECT id FROM ev), 'the same fingerprint in another tenant is another event'
 );
@@ -94,8 +140,14 @@ SELECT is(
     'platform events (NULL tenant) dedupe too'
 );
 SELECT isnt(
-    notifydb.record_event('job_failure', 'low', 'd', p_tenant_id => (SELECT tenant_id FROM t WHERE name = 'a')),
-    notifydb.record_event('job_failure', 'low', 'd', p_tenant_id => (SELECT tenant_id FROM t WHERE name = 'a')),
+    notifydb.record_event('job_failure', 'low', 'd', p_tenant_id => (
+        SELECT tenant_id FROM t
+        WHERE name = 'a'
+    )),
+    notifydb.record_event('job_failure', 'low', 'd', p_tenant_id => (
+        SELECT tenant_id FROM t
+        WHERE name = 'a'
+    )),
     'events without a fingerprint never dedupe'
 );
 
@@ -103,7 +155,10 @@ SELECT isnt(
 SELECT ok(notifydb.resolve_event((SELECT id FROM ev), gen_random_uuid()), 'the event is resolved');
 SELECT isnt(
     notifydb.record_event(
-        'job_failure', 'low', 'again', NULL, (SELECT tenant_id FROM t WHERE name = 'a'), NULL, 'fp-1'
+        'job_failure', 'low', 'again', NULL, (
+            SELECT tenant_id FROM t
+            WHERE name = 'a'
+        ), NULL, 'fp-1'
     ),
     (SELECT id FROM ev), 'after a resolve the fingerprint opens a new event'
 );
@@ -113,8 +168,13 @@ SELECT results_eq(
     'the resolved event is unchanged'
 );
 SELECT is(
-    (SELECT count(*) FROM notifydb.admin_system_events
-     WHERE tenant_id = (SELECT tenant_id FROM t WHERE name = 'a') AND fingerprint = 'fp-1' AND NOT is_resolved),
+    (
+        SELECT count(*) FROM notifydb.admin_system_events
+        WHERE tenant_id = (
+                SELECT tenant_id FROM t
+                WHERE name = 'a'
+            ) AND fingerprint = 'fp-1' AND NOT is_resolved
+    ),
     1::bigint, 'exactly one open event per fingerprint'
 );
 
@@ -126,8 +186,10 @@ SELECT lives_ok(
     'a repeat at the largest occurrences still records'
 );
 SELECT is(
-    (SELECT occurrences FROM notifydb.admin_system_events
-     WHERE fingerprint = 'fp-platform-200' AND tenant_id IS NULL AND NOT is_resolved),
+    (
+        SELECT occurrences FROM notifydb.admin_system_events
+        WHERE fingerprint = 'fp-platform-200' AND tenant_id IS NULL AND NOT is_resolved
+    ),
     2147483647, 'occurrences stays at its largest value'
 );
 

@@ -16,13 +16,16 @@ SELECT throws_ok(
     '22023', 'p_event_id must not be NULL', 'a NULL id is refused'
 );
 SELECT is(
-    (SELECT is_resolved FROM notifydb.admin_system_events WHERE id = (SELECT id FROM ev)),
-    false, 'refused calls changed nothing'
+    (
+        SELECT is_resolved FROM notifydb.admin_system_events
+        WHERE id = (SELECT id FROM ev)
+    ),
+    FALSE, 'refused calls changed nothing'
 );
 
 SELECT is(
     notifydb.resolve_event((SELECT id FROM ev), (SELECT first_resolver FROM ev)),
-    true, 'the first resolve returns true'
+    TRUE, 'the first resolve returns true'
 );
 SELECT results_eq(
     $$SELECT is_resolved, resolved_by, resolved_at = now() FROM notifydb.admin_system_events
@@ -34,7 +37,7 @@ UPDATE notifydb.admin_system_events SET resolved_at = resolved_at - interval '1 
 WHERE id = (SELECT id FROM ev);
 SELECT is(
     notifydb.resolve_event((SELECT id FROM ev), gen_random_uuid()),
-    false, 'resolving again returns false'
+    FALSE, 'resolving again returns false'
 );
 SELECT results_eq(
     $$SELECT resolved_by, resolved_at FROM notifydb.admin_system_events WHERE id = (SELECT id FROM ev)$$,
@@ -51,7 +54,10 @@ SELECT throws_ok(
     'P0002', 'event -1 does not exist', 'the error names the id'
 );
 SELECT is(
-    (SELECT count(*) FROM notifydb.admin_system_events WHERE id = (SELECT id FROM ev)),
+    (
+        SELECT count(*) FROM notifydb.admin_system_events
+        WHERE id = (SELECT id FROM ev)
+    ),
     1::bigint, 'resolving keeps the event'
 );
 

@@ -11,17 +11,28 @@ SELECT
     s.severity,
     r.resolved,
     notifydb.record_event(
-        'job_failure', s.severity, 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'a')
+        'job_failure', s.severity, 'd', NULL, (
+            SELECT tenant_id FROM t
+            WHERE name = 'a'
+        )
     ) AS id
 FROM unnest(ARRAY['low', 'medium', 'high', 'critical']) AS s (severity)
-CROSS JOIN (VALUES (true), (false)) AS r (resolved);
-SELECT count(*) FILTER (WHERE notifydb.resolve_event(id, gen_random_uuid())) FROM ev WHERE resolved;
+CROSS JOIN (VALUES (TRUE), (FALSE)) AS r (resolved);
+SELECT count(*) FILTER (WHERE notifydb.resolve_event(id, gen_random_uuid())) FROM ev
+WHERE resolved;
 -- Tenant b and the platform: one critical each.
 INSERT INTO ev
-SELECT 'critical', false, notifydb.record_event('job_failure', 'critical', 'd', NULL, t.tenant_id)
-FROM t WHERE name = 'b'
+SELECT
+    'critical' AS severity,
+    FALSE AS resolved,
+    notifydb.record_event('job_failure', 'critical', 'd', NULL, t.tenant_id) AS id
+FROM t
+WHERE name = 'b'
 UNION ALL
-SELECT 'critical', false, notifydb.record_event('job_failure', 'critical', 'd');
+SELECT
+    'critical' AS severity,
+    FALSE AS resolved,
+    notifydb.record_event('job_failure', 'critical', 'd') AS id;
 
 SELECT results_eq(
     $$SELECT id FROM notifydb.list_events((SELECT tenant_id FROM t WHERE name = 'a'))$$,
@@ -55,7 +66,13 @@ SELECT results_eq(
     'critical and unresolved combine'
 );
 SELECT is(
-    (SELECT count(*) FROM notifydb.list_events((SELECT tenant_id FROM t WHERE name = 'a'), 'low')),
+    (
+        SELECT count(*)
+        FROM notifydb.list_events((
+                SELECT tenant_id FROM t
+                WHERE name = 'a'
+            ), 'low')
+    ),
     8::bigint, 'p_min_severity low keeps everything'
 );
 SELECT throws_ok(
@@ -77,15 +94,26 @@ SELECT results_eq(
 
 -- Keyset paging: pages of 3 walk tenant a's 8 events without gaps or repeats.
 CREATE TEMP TABLE page1 ON COMMIT DROP AS
-SELECT id FROM notifydb.list_events((SELECT tenant_id FROM t WHERE name = 'a'), p_limit => 3);
+SELECT id FROM notifydb.list_events((
+        SELECT tenant_id FROM t
+        WHERE name = 'a'
+    ), p_limit => 3);
 CREATE TEMP TABLE page2 ON COMMIT DROP AS
 SELECT id FROM notifydb.list_events(
-    (SELECT tenant_id FROM t WHERE name = 'a'), p_limit => 3, p_before_id => (SELECT min(id) FROM page1)
-);
+        (
+            SELECT tenant_id FROM t
+            WHERE name = 'a'
+        ), p_limit => 3, p_before_id => (SELECT min(id) FROM page1
+        )
+    );
 CREATE TEMP TABLE page3 ON COMMIT DROP AS
 SELECT id FROM notifydb.list_events(
-    (SELECT tenant_id FROM t WHERE name = 'a'), p_limit => 3, p_before_id => (SELECT min(id) FROM page2)
-);
+        (
+            SELECT tenant_id FROM t
+            WHERE name = 'a'
+        ), p_limit => 3, p_before_id => (SELECT min(id) FROM page2
+        )
+    );
 SELECT is((SELECT count(*) FROM page1), 3::bigint, 'a page holds p_limit events');
 SELECT is((SELECT count(*) FROM page3), 2::bigint, 'the last page holds the rest');
 SELECT results_eq(
@@ -100,16 +128,52 @@ SELECT is_empty(
 );
 
 -- p_limit is clamped to 1..100; NULL means the default 50.
-SELECT count(notifydb.record_event('job_failure', 'low', 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'c')))
+SELECT
+    count(notifydb.record_event('job_failure', 'low', 'd', NULL, (
+        SELECT tenant_id FROM t
+        WHERE name = 'c'
+    )))
 FROM generate_series(1, 120);
-SELECT is((SELECT count(*) FROM notifydb.list_events((SELECT tenant_id FROM t WHERE name = 'c'))),
-    50::bigint, 'the default page is 50 events');
-SELECT is((SELECT count(*) FROM notifydb.list_events((SELECT tenant_id FROM t WHERE name = 'c'), p_limit => 1000)),
-    100::bigint, 'p_limit above 100 gives 100');
-SELECT is((SELECT count(*) FROM notifydb.list_events((SELECT tenant_id FROM t WHERE name = 'c'), p_limit => 0)),
-    1::bigint, 'p_limit below 1 gives 1');
-SELECT is((SELECT count(*) FROM notifydb.list_events((SELECT tenant_id FROM t WHERE name = 'c'), p_limit => NULL)),
-    50::bigint, 'p_limit NULL gives 50');
+SELECT is(
+    (
+        SELECT count(*)
+        FROM notifydb.list_events((
+                SELECT tenant_id FROM t
+                WHERE name = 'c'
+            ))
+    ),
+    50::bigint, 'the default page is 50 events'
+);
+SELECT is(
+    (
+        SELECT count(*)
+        FROM notifydb.list_events((
+                SELECT tenant_id FROM t
+                WHERE name = 'c'
+            ), p_limit => 1000)
+    ),
+    100::bigint, 'p_limit above 100 gives 100'
+);
+SELECT is(
+    (
+        SELECT count(*)
+        FROM notifydb.list_events((
+                SELECT tenant_id FROM t
+                WHERE name = 'c'
+            ), p_limit => 0)
+    ),
+    1::bigint, 'p_limit below 1 gives 1'
+);
+SELECT is(
+    (
+        SELECT count(*)
+        FROM notifydb.list_events((
+                SELECT tenant_id FROM t
+                WHERE name = 'c'
+            ), p_limit => NULL)
+    ),
+    50::bigint, 'p_limit NULL gives 50'
+);
 
 -- Every column of the table comes back.
 SELECT results_eq(
@@ -119,11 +183,13 @@ SELECT results_eq(
     'rows are whole events'
 );
 SELECT is(
-    (SELECT count(*) FROM pg_catalog.pg_indexes
-     WHERE schemaname = 'notifydb' AND indexname IN (
-        'admin_system_events_tenant_severity_idx', 'admin_system_events_severity_idx',
-        'admin_system_events_open_tenant_severity_idx', 'admin_system_events_open_severity_idx'
-     )),
+    (
+        SELECT count(*) FROM pg_catalog.pg_indexes
+        WHERE schemaname = 'notifydb' AND indexname IN (
+                'admin_system_events_tenant_severity_idx', 'admin_system_events_severity_idx',
+                'admin_system_events_open_tenant_severity_idx', 'admin_system_events_open_severity_idx'
+            )
+    ),
     4::bigint, 'the four list indexes exist'
 );
 

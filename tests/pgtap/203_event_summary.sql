@@ -13,18 +13,38 @@ SELECT results_eq(
 );
 
 -- Tenant a: 3 high open, 1 high resolved, 2 critical open; tenant b: 1 low open.
-SELECT count(notifydb.record_event('job_failure', 'high', 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'a')))
+SELECT
+    count(notifydb.record_event('job_failure', 'high', 'd', NULL, (
+        SELECT tenant_id FROM t
+        WHERE name = 'a'
+    )))
 FROM generate_series(1, 3);
 SELECT notifydb.resolve_event(
-    notifydb.record_event('job_failure', 'high', 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'a')),
+    notifydb.record_event('job_failure', 'high', 'd', NULL, (
+        SELECT tenant_id FROM t
+        WHERE name = 'a'
+    )),
     gen_random_uuid()
 );
-SELECT count(notifydb.record_event('job_failure', 'critical', 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'a')))
+SELECT
+    count(notifydb.record_event('job_failure', 'critical', 'd', NULL, (
+        SELECT tenant_id FROM t
+        WHERE name = 'a'
+    )))
 FROM generate_series(1, 2);
-SELECT notifydb.record_event('job_failure', 'low', 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'b'));
+SELECT notifydb.record_event('job_failure', 'low', 'd', NULL, (
+    SELECT tenant_id FROM t
+    WHERE name = 'b'
+));
 -- A repeat is one event, not two.
-SELECT notifydb.record_event('job_failure', 'low', 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'b'), NULL, 'fp');
-SELECT notifydb.record_event('job_failure', 'low', 'd', NULL, (SELECT tenant_id FROM t WHERE name = 'b'), NULL, 'fp');
+SELECT notifydb.record_event('job_failure', 'low', 'd', NULL, (
+    SELECT tenant_id FROM t
+    WHERE name = 'b'
+), NULL, 'fp');
+SELECT notifydb.record_event('job_failure', 'low', 'd', NULL, (
+    SELECT tenant_id FROM t
+    WHERE name = 'b'
+), NULL, 'fp');
 
 SELECT results_eq(
     $$SELECT * FROM notifydb.event_summary((SELECT tenant_id FROM t WHERE name = 'a'))$$,

@@ -2,14 +2,20 @@
 BEGIN;
 SELECT plan(22);
 
-SELECT is_definer('notifydb', 'record_event', ARRAY['text', 'text', 'text', 'jsonb', 'uuid', 'uuid', 'text'],
-    'record_event is SECURITY DEFINER');
+SELECT is_definer(
+    'notifydb', 'record_event', ARRAY['text', 'text', 'text', 'jsonb', 'uuid', 'uuid', 'text'],
+    'record_event is SECURITY DEFINER'
+);
 SELECT is_definer('notifydb', 'resolve_event', ARRAY['bigint', 'uuid'], 'resolve_event is SECURITY DEFINER');
-SELECT is_definer('notifydb', 'list_events', ARRAY['uuid', 'text', 'boolean', 'integer', 'bigint'],
-    'list_events is SECURITY DEFINER');
+SELECT is_definer(
+    'notifydb', 'list_events', ARRAY['uuid', 'text', 'boolean', 'integer', 'bigint'],
+    'list_events is SECURITY DEFINER'
+);
 SELECT is_definer('notifydb', 'event_summary', ARRAY['uuid'], 'event_summary is SECURITY DEFINER');
-SELECT function_returns('notifydb', 'list_events', ARRAY['uuid', 'text', 'boolean', 'integer', 'bigint'],
-    'setof notifydb.admin_system_events', 'list_events returns SETOF notifydb.admin_system_events');
+SELECT function_returns(
+    'notifydb', 'list_events', ARRAY['uuid', 'text', 'boolean', 'integer', 'bigint'],
+    'setof notifydb.admin_system_events', 'list_events returns SETOF notifydb.admin_system_events'
+);
 
 -- EXECUTE as granted, role by role (notifydb_admin holds notifydb_app).
 SELECT results_eq(
@@ -73,7 +79,10 @@ SELECT lives_ok(
     'notifydb_admin may record an event'
 );
 SELECT ok(
-    (SELECT count(*) FROM notifydb.list_events(NULL, NULL, false, 100) WHERE id IN (SELECT id FROM ev)) = 2,
+    (
+        SELECT count(*) FROM notifydb.list_events(NULL, NULL, FALSE, 100)
+        WHERE id IN (SELECT id FROM ev)
+    ) = 2,
     'notifydb_admin may list events'
 );
 SELECT ok(notifydb.resolve_event((SELECT min(id) FROM ev), gen_random_uuid()), 'notifydb_admin may resolve');

@@ -5,8 +5,10 @@ SELECT plan(8);
 SELECT has_view('notifydb', 'event_daily_counts', 'the daily counts view exists');
 SELECT view_owner_is('notifydb', 'event_daily_counts', 'notifydb_owner', 'notifydb_owner owns it');
 SELECT ok(
-    (SELECT 'security_barrier=true' = ANY (c.reloptions) FROM pg_catalog.pg_class AS c
-     WHERE c.oid = 'notifydb.event_daily_counts'::regclass),
+    (
+        SELECT 'security_barrier=true' = any(c.reloptions) FROM pg_catalog.pg_class AS c
+        WHERE c.oid = 'notifydb.event_daily_counts'::regclass
+    ),
     'it is a security barrier view'
 );
 SELECT results_eq(
@@ -29,10 +31,10 @@ SELECT columns_are(
 -- Two days of one type, by UTC day; repeats count as occurrences.
 INSERT INTO notifydb.admin_system_events (event_type, severity, description, created_at, occurrences, is_resolved, resolved_at)
 VALUES
-    ('pgtap_205_type', 'high', 'd', '2026-01-01 23:30+00', 5, true, now()),
-    ('pgtap_205_type', 'high', 'd', '2026-01-02 00:30+01', 1, false, NULL),
-    ('pgtap_205_type', 'low', 'd', '2026-01-02 12:00+00', 2, false, NULL),
-    ('pgtap_205_type', 'high', 'd', '2026-01-02 13:00+00', 1, true, now());
+('pgtap_205_type', 'high', 'd', '2026-01-01 23:30+00', 5, TRUE, now()),
+('pgtap_205_type', 'high', 'd', '2026-01-02 00:30+01', 1, FALSE, NULL),
+('pgtap_205_type', 'low', 'd', '2026-01-02 12:00+00', 2, FALSE, NULL),
+('pgtap_205_type', 'high', 'd', '2026-01-02 13:00+00', 1, TRUE, now());
 SET LOCAL ROLE notifydb_admin;
 SELECT results_eq(
     $$SELECT day, severity, events, occurrences, resolved FROM notifydb.event_daily_counts
