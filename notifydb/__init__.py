@@ -1,6 +1,16 @@
 """notifydb: a Postgres notifications and system-events database, and a thin client for it."""
 
-from notifydb.ratelimit import Decision as Decision
-from notifydb.ratelimit import Policy as Policy
-from notifydb.ratelimit import RateLimiter as RateLimiter
-from notifydb.unread_cache import UnreadCountCache as UnreadCountCache
+from notifydb.client import Client
+from notifydb.events import SeveritySummary, SystemEvent
+from notifydb.ratelimit import Decision, Policy, RateLimiter
+from notifydb.unread_cache import UnreadCountCache
+
+__all__ = [
+    "Client",
+    "Decision",
+    "Policy",
+    "RateLimiter",
+    "SeveritySummary",
+    "SystemEvent",
+    "UnreadCountCache",
+]

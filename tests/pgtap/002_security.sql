@@ -22,7 +22,11 @@ SELECT is_empty(
     $$SELECT c.relname || ' to ' || a.grantee::regrole::text
       FROM pg_catalog.pg_class AS c, pg_catalog.aclexplode(c.relacl) AS a
       WHERE c.relnamespace = 'notifydb'::regnamespace
-        AND a.grantee <> c.relowner$$,
+        AND a.grantee <> c.relowner
+        -- The OLAP view of daily event counts is granted to notifydb_admin
+        -- (tests/pgtap/205_event_daily_counts.sql checks exactly that).
+        AND NOT (c.relkind = 'v' AND c.relname = 'event_daily_counts'
+                 AND a.grantee = 'notifydb_admin'::regrole AND a.privilege_type = 'SELECT')$$,
     'no privilege on any table is granted to anyone but the owner'
 );
 SELECT is_empty(

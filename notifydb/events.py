@@ -1,0 +1,123 @@
+"""Client methods for system events: one method per SQL function, same names, arguments without ``p_``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+# Every event recorded through the client is mirrored here, for central logging (seed section 4).
+event_log = logging.getLogger("notifydb.events")
+
+_EVENT_COLUMNS = (
+    "id, created_at, event_type, severity, description, details, tenant_id, user_id,"
+    " is_resolved, resolved_at, resolved_by, fingerprint, occurrences, last_seen_at"
+)
+
+
+@dataclass(frozen=True)
+class SystemEvent:
+    """One row of notifydb.admin_system_events."""
+
+    id: int
+    created_at: datetime
+    event_type: str
+    severity: str
+    description: str
+    details: dict[str, Any] | None
+    tenant_id: UUID | None
+    user_id: UUID | None
+    is_resolved: bool
+    resolved_at: datetime | None
+    resolved_by: UUID | None
+    fingerprint: str | None
+    occurrences: int
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class SeveritySummary:
+    """How many unresolved events have this severity."""
+
+    severity: str
+    unresolved: int
+
+
+def _text(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+class EventMethods:
+    """Mixed into Client; relies on ClientBase's ``_rows`` and ``_scalar``."""
+
+    def record_event(
+        self,
+        event_type: str,
+        severity: str,
+        description: str,
+        details: dict[str, Any] | None = None,
+        tenant_id: UUID | None = None,
+        user_id: UUID | None = None,
+        fingerprint: str | None = None,
+    ) -> int:
+        """Record an event (or bump the open one with this fingerprint); returns its id.
+
+        Once committed, the event is also written as one INFO record on the
+        ``notifydb.events`` logger, its fields in ``extra`` as JSON-ready values.
+        """
+        event_id = self._scalar(
+            "SELECT notifydb.record_event(%s, %s, %s, %s, %s, %s, %s)",
+            (
+                event_type,
+                severity,
+                description,
+                None if details is None else Jsonb(details),
+                tenant_id,
+                user_id,
+                fingerprint,
+            ),
+        )
+        event_log.info(
+            "system event %s recorded: %s (%s)",
+            event_id,
+            event_type,
+            severity,
+            extra={
+                "event_id": event_id,
+                "event_type": event_type,
+                "severity": severity,
+                "tenant_id": _text(tenant_id),
+                "user_id": _text(user_id),
+                "fingerprint": fingerprint,
+                "details": details,
+            },
+        )
+        return event_id
+
+    def resolve_event(self, event_id: int, resolved_by: UUID) -> bool:
+        """True when this call resolved the event, False when it already was; unknown ids raise NoDataFound."""
+        return self._scalar("SELECT notifydb.resolve_event(%s, %s)", (event_id, resolved_by))
+
+    def list_events(
+        self,
+        tenant_id: UUID | None = None,
+        min_severity: str | None = None,
+        unresolved_only: bool = False,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[SystemEvent]:
+        """Events newest first; pass the last id of a page as ``before_id`` for the next one."""
+        rows = self._rows(
+            f"SELECT {_EVENT_COLUMNS} FROM notifydb.list_events(%s, %s, %s, %s, %s)",
+            (tenant_id, min_severity, unresolved_only, limit, before_id),
+        )
+        return [SystemEvent(*row) for row in rows]
+
+    def event_summary(self, tenant_id: UUID | None = None) -> list[SeveritySummary]:
+        """Unresolved events per severity, low to critical, zeros included."""
+        rows = self._rows("SELECT severity, unresolved FROM notifydb.event_summary(%s)", (tenant_id,))
+        return [SeveritySummary(*row) for row in rows]
