@@ -15,7 +15,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-
 # Durability is not under test here; these make the suite several times faster.
 FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
@@ -92,6 +91,10 @@ class LocalCluster:
 
     def dsn(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def restart(self) -> None:
+        """Stop and start again (e.g. so pg_cron runs its @reboot jobs)."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.base / "server.log"), "-w", "-m", "fast", "restart")
 
     def stop(self) -> None:
         try:
