@@ -10,7 +10,6 @@ CREATE OR REPLACE FUNCTION notifydb._export_events_page(
 )
 RETURNS TABLE (last_activity timestamptz, id bigint, event jsonb)
 LANGUAGE sql
-STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -21,7 +20,8 @@ AS $$
             c.event_activity_before,
             coalesce(p_after_activity, '-infinity'),
             coalesce(p_after_id, -9223372036854775808),
-            greatest(1, least(p_limit, 10000))
+            greatest(1, least(p_limit, 10000)),
+            FALSE
         ) AS d
     ORDER BY d.last_activity, (d.event).id
 $$;

@@ -10,6 +10,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_cutoff record;
+    v_ctids tid[];
     v_deleted bigint;
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size NOT BETWEEN 1 AND 100000 THEN
@@ -17,28 +18,22 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT c.* INTO STRICT v_cutoff FROM notifydb._retention_cutoffs(p_now) AS c;
-    -- Lock the due rows first, skipping rows another transaction holds: a
-    -- purge never waits for the application. A row updated since the due scan
-    -- has moved to a new ctid, fails the recheck and is left for later.
-    DELETE FROM notifydb.notifications AS n
-    WHERE n.ctid = ANY(ARRAY(
-        SELECT l.ctid
-        FROM notifydb.notifications AS l
-        WHERE l.ctid = ANY(ARRAY(
-            SELECT d.row_ctid
-            FROM notifydb._notifications_due(
-                v_cutoff.expired_before, v_cutoff.created_before, v_cutoff.deleted_before, p_batch_size
-            ) AS d
-        ))
-        FOR UPDATE SKIP LOCKED
-    ));
+    -- Lock first, delete in a second statement: its snapshot then sees the
+    -- locked versions of rows that changed while they were being locked.
+    v_ctids := ARRAY(
+        SELECT d.row_ctid
+        FROM notifydb._notifications_due(
+            v_cutoff.expired_before, v_cutoff.created_before, v_cutoff.deleted_before, p_batch_size, TRUE
+        ) AS d
+    );
+    DELETE FROM notifydb.notifications AS n WHERE n.ctid = ANY(v_ctids);
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     RETURN v_deleted;
 END
 $$;
 
 COMMENT ON FUNCTION notifydb._purge_notifications_batch(timestamptz, integer) IS
-'Deletes up to p_batch_size due notifications (see _notifications_due) as of p_now, skipping rows locked by others; returns how many. Called by purge_notifications once per batch.';
+'Deletes up to p_batch_size due notifications (see _notifications_due) as of p_now, skipping rows other transactions have locked; returns how many. Called by purge_notifications once per batch.';
 
 REVOKE ALL ON FUNCTION notifydb._purge_notifications_batch(timestamptz, integer) FROM public;
 GRANT EXECUTE ON FUNCTION notifydb._purge_notifications_batch(timestamptz, integer) TO notifydb_retention;
