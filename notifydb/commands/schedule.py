@@ -21,6 +21,15 @@ DEFAULT_SCHEDULE = "0 * * * *"
 COMMAND = "CALL notifydb.run_retention()"
 
 
+# From the catalogs: to_regprocedure() fails without USAGE on the schema.
+RUN_RETENTION_EXISTS = """
+SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'notifydb' AND p.proname = 'run_retention' AND p.pronargs = 0
+)
+"""
+
+
 class ScheduleError(Exception):
     """Something the DBA must fix first; the message says what."""
 
@@ -64,7 +73,7 @@ def schedule(dsn: str, cron_dsn: str | None, job_name: str, cron_schedule: str) 
     """Upsert the job; returns (jobid, target database, user the job runs as)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         (database,) = conn.execute("SELECT pg_catalog.current_database()").fetchone()
-        if conn.execute("SELECT pg_catalog.to_regprocedure('notifydb.run_retention()')").fetchone()[0] is None:
+        if not conn.execute(RUN_RETENTION_EXISTS).fetchone()[0]:
             raise ScheduleError(f"notifydb.run_retention() does not exist in {database!r}: run `migrate` first")
         if cron_dsn is None and _has_pg_cron(conn):
             return _upsert(conn, conn, database, job_name, cron_schedule, same_database=True)
@@ -110,7 +119,9 @@ def _upsert(
 ) -> tuple[int, str, str]:
     (user,) = cron_conn.execute("SELECT current_user").fetchone()
     allowed = conn.execute(
-        "SELECT pg_catalog.has_function_privilege(%s, 'notifydb.run_retention()', 'EXECUTE')", (user,)
+        "SELECT pg_catalog.has_schema_privilege(%(user)s, 'notifydb', 'USAGE')"
+        " AND pg_catalog.has_function_privilege(%(user)s, 'notifydb.run_retention()', 'EXECUTE')",
+        {"user": user},
     ).fetchone()[0]
     if not allowed:
         raise ScheduleError(
