@@ -92,6 +92,10 @@ class LocalCluster:
     def dsn(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
+    def restart(self) -> None:
+        """Stop and start again (e.g. so pg_cron runs its @reboot jobs)."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.base / "server.log"), "-w", "-m", "fast", "restart")
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")

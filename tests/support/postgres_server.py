@@ -28,10 +28,14 @@ class PgServer:
     def dsn(self, dbname: str) -> str:
         return make_conninfo(self.admin_dsn, dbname=dbname)
 
-    def create_database(self, prefix: str = "notifydb_test") -> str:
+    def create_database(self, prefix: str = "notifydb_test", template: str | None = None) -> str:
+        """A new database (a copy of `template`, a database name, if given); dropped at session end."""
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(statement)
         self._created.append(name)
         return self.dsn(name)
 

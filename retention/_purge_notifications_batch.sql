@@ -1,0 +1,39 @@
+SET LOCAL ROLE notifydb_owner;
+
+-- One purge batch, as the owner: the procedures run as their caller and
+-- COMMIT between calls of this, so notifydb_retention needs no table rights.
+CREATE OR REPLACE FUNCTION notifydb._purge_notifications_batch(p_now timestamptz, p_batch_size integer)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_cutoff record;
+    v_ctids tid[];
+    v_deleted bigint;
+BEGIN
+    IF p_batch_size IS NULL OR p_batch_size NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT c.* INTO STRICT v_cutoff FROM notifydb._retention_cutoffs(p_now) AS c;
+    -- Lock first, delete in a second statement: its snapshot then sees the
+    -- locked versions of rows that changed while they were being locked.
+    v_ctids := ARRAY(
+        SELECT d.row_ctid
+        FROM notifydb._notifications_due(
+            v_cutoff.expired_before, v_cutoff.created_before, v_cutoff.deleted_before, p_batch_size, TRUE
+        ) AS d
+    );
+    DELETE FROM notifydb.notifications AS n WHERE n.ctid = ANY(v_ctids);
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END
+$$;
+
+COMMENT ON FUNCTION notifydb._purge_notifications_batch(timestamptz, integer) IS
+'Deletes up to p_batch_size due notifications (see _notifications_due) as of p_now, skipping rows other transactions have locked; returns how many. Called by purge_notifications once per batch.';
+
+REVOKE ALL ON FUNCTION notifydb._purge_notifications_batch(timestamptz, integer) FROM public;
+GRANT EXECUTE ON FUNCTION notifydb._purge_notifications_batch(timestamptz, integer) TO notifydb_retention;

@@ -1,0 +1,20 @@
+SET LOCAL ROLE notifydb_owner;
+
+CREATE OR REPLACE PROCEDURE notifydb.purge_notifications(
+    p_batch_size integer DEFAULT 5000,
+    p_max_batches integer DEFAULT NULL,
+    INOUT p_deleted bigint DEFAULT NULL,
+    p_now timestamptz DEFAULT pg_catalog.now()
+)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    CALL notifydb._purge_in_batches('notifications', p_batch_size, p_max_batches, p_deleted, p_now);
+END
+$$;
+
+COMMENT ON PROCEDURE notifydb.purge_notifications (integer, integer, bigint, timestamptz) IS
+'Deletes notifications past expires_at, older than notification_max_age, or soft-deleted longer than deleted_grace (as of p_now), p_batch_size rows per committed batch; p_deleted returns how many. Skips (NOTICE) when another run holds the lock or on a hot standby. CALL it outside a transaction block.';
+
+REVOKE ALL ON PROCEDURE notifydb.purge_notifications(integer, integer, bigint, timestamptz) FROM public;
+GRANT EXECUTE ON PROCEDURE notifydb.purge_notifications(integer, integer, bigint, timestamptz) TO notifydb_retention;

@@ -1,0 +1,302 @@
+"""Retention procedures against a real server: exactly the due rows go, batches commit,
+one run at a time, policy changes and bad values, readers never wait, roles."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from tests.retention_support import (
+    add_event,
+    add_notification,
+    as_user,
+    call,
+    descriptions,
+    login_role,
+    migrate,
+    purge_held_mid_batch,
+    titles,
+    wait_for_advisory_waiter,
+)
+
+LOCK_KEY = "notifydb._retention_lock_key()"
+
+
+@pytest.fixture(scope="module")
+def migrated_template(pg_server) -> str:
+    """Migrated once; each test gets a copy (CREATE DATABASE ... TEMPLATE), much faster than migrating."""
+    dsn = migrate(pg_server.create_database("notifydb_test_retention_template"))
+    return conninfo_to_dict(dsn)["dbname"]
+
+
+@pytest.fixture
+def dsn(pg_server, migrated_template) -> str:
+    return pg_server.create_database("notifydb_test_retention", template=migrated_template)
+
+
+@pytest.fixture
+def db(dsn):
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        yield conn
+
+
+def test_purges_exactly_the_due_notifications(dsn, db):
+    # Default policy: 90 days max age, 7 days grace after a soft delete.
+    add_notification(db, "expired a minute ago", "1 day", expires_in="-1 minute")
+    add_notification(db, "expired long ago, young", "2 days", expires_in="-1 day")
+    add_notification(db, "created 91 days ago", "91 days")
+    add_notification(db, "created 91 days ago, read", "91 days")
+    add_notification(db, "soft-deleted 8 days ago", "10 days", deleted_ago="8 days")
+    add_notification(db, "keep: expires tomorrow", "1 day", expires_in="1 day")
+    add_notification(db, "keep: created 89 days ago", "89 days")
+    add_notification(db, "keep: soft-deleted 6 days ago", "80 days", deleted_ago="6 days")
+    add_notification(db, "keep: created now", "0 seconds")
+    db.execute("UPDATE notifydb.notifications SET is_read = true, read_at = now() WHERE title LIKE '%read'")
+
+    deleted, notices = call(dsn, "CALL notifydb.purge_notifications(p_batch_size => 2)")
+
+    assert deleted == 5
+    assert titles(db) == {
+        "keep: expires tomorrow",
+        "keep: created 89 days ago",
+        "keep: soft-deleted 6 days ago",
+        "keep: created now",
+    }
+    assert notices == []
+
+
+def test_purges_exactly_the_events_whose_last_activity_is_old(dsn, db):
+    # Default policy: 180 days since the last activity.
+    add_event(db, "created 181 days ago", "181 days")
+    add_event(db, "resolved 190 days ago", "200 days", resolved_ago="190 days")
+    add_event(db, "last seen 181 days ago", "300 days", seen_ago="181 days")
+    add_event(db, "keep: created 179 days ago", "179 days")
+    add_event(db, "keep: old but seen 10 days ago", "300 days", seen_ago="10 days")
+    add_event(db, "keep: old but resolved 100 days ago", "300 days", seen_ago="250 days", resolved_ago="100 days")
+
+    deleted, _ = call(dsn, "CALL notifydb.purge_events(p_batch_size => 1)")
+
+    assert deleted == 3
+    assert descriptions(db) == {
+        "keep: created 179 days ago",
+        "keep: old but seen 10 days ago",
+        "keep: old but resolved 100 days ago",
+    }
+
+
+def test_run_retention_purges_both_tables(dsn, db):
+    add_notification(db, "old", "100 days")
+    add_notification(db, "keep", "1 day")
+    add_event(db, "old", "200 days")
+    add_event(db, "keep", "1 day")
+
+    _, notices = call(dsn, "CALL notifydb.run_retention()")
+
+    assert titles(db) == {"keep"}
+    assert descriptions(db) == {"keep"}
+    assert notices == ["run_retention: deleted 1 notifications and 1 events"]
+
+
+def test_p_max_batches_and_p_now_bound_the_work(dsn, db):
+    for i in range(5):
+        add_notification(db, f"old {i}", "100 days")
+
+    deleted, _ = call(dsn, "CALL notifydb.purge_notifications(p_batch_size => 2, p_max_batches => 1)")
+    assert deleted == 2
+    # As of 20 days ago, a 100-day-old row was only 80 days old: not due.
+    deleted, _ = call(dsn, "CALL notifydb.purge_notifications(p_now => now() - interval '20 days')")
+    assert deleted == 0
+    deleted, _ = call(dsn, "CALL notifydb.purge_notifications()")
+    assert deleted == 3
+
+
+def test_each_batch_commits_and_an_error_releases_the_lock(dsn, db):
+    for i in range(3):
+        add_notification(db, f"expired {i}", "1 day", expires_in=f"-{3 - i} hours")
+    # The third batch (batch size 1, oldest expiry first) fails.
+    db.execute(
+        """
+        CREATE FUNCTION public.refuse_expired_2() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF OLD.title = 'expired 2' THEN RAISE EXCEPTION 'refused'; END IF; RETURN OLD; END $$;
+        CREATE TRIGGER refuse_expired_2 BEFORE DELETE ON notifydb.notifications
+        FOR EACH ROW EXECUTE FUNCTION public.refuse_expired_2();
+        """
+    )
+
+    with pytest.raises(psycopg.errors.RaiseException, match="refused"):
+        call(dsn, "CALL notifydb.purge_notifications(p_batch_size => 1)")
+
+    assert titles(db) == {"expired 2"}, "the two batches before the failure stay committed"
+    assert db.execute(f"SELECT pg_try_advisory_lock({LOCK_KEY})").fetchone()[0], "the failed run released its lock"
+
+
+def test_a_second_concurrent_run_skips_with_a_notice(dsn, db):
+    for i in range(3):
+        add_notification(db, f"old {i}", "100 days")
+        add_event(db, f"old {i}", "200 days")
+
+    with purge_held_mid_batch(dsn) as first_run:
+        started = time.monotonic()
+        for statement in ("CALL notifydb.purge_notifications()", "CALL notifydb.purge_events()"):
+            deleted, notices = call(dsn, statement)
+            assert deleted == 0
+            assert len(notices) == 1 and "skipped, another retention run is in progress" in notices[0]
+        _, notices = call(dsn, "CALL notifydb.run_retention()")
+        assert len(notices) == 3 and notices[-1] == "run_retention: deleted 0 notifications and 0 events"
+        assert time.monotonic() - started < 5, "the second run returned at once instead of waiting"
+        assert len(titles(db)) == 3 and len(descriptions(db)) == 3
+
+    assert not first_run.is_alive()
+    assert first_run.outcome["result"][0] == 3
+    assert titles(db) == set()
+
+
+def test_concurrent_runs_delete_every_row_once(dsn, db):
+    db.execute(
+        """
+        INSERT INTO notifydb.notifications (tenant_id, type, title, message, created_at)
+        SELECT gen_random_uuid(), 'T', 'old', 'm', now() - interval '100 days' FROM generate_series(1, 20000)
+        """
+    )
+    results: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def run() -> None:
+        barrier.wait()
+        results.append(call(dsn, "CALL notifydb.purge_notifications(p_batch_size => 500)")[0])
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sum(results) == 20000
+    assert results.count(0) >= 1, "the runs that found the lock taken skipped"
+    assert titles(db) == set()
+
+
+def test_a_policy_change_takes_effect(dsn, db):
+    add_notification(db, "40 days old", "40 days")
+    add_notification(db, "soft-deleted 2 days ago", "3 days", deleted_ago="2 days")
+    add_event(db, "100 days old", "100 days")
+    call(dsn, "CALL notifydb.run_retention()")
+    assert len(titles(db)) == 2 and len(descriptions(db)) == 1
+
+    db.execute(
+        "UPDATE notifydb.retention_policy"
+        " SET notification_max_age = '30 days', deleted_grace = '1 day', event_max_age = '90 days'"
+    )
+    call(dsn, "CALL notifydb.run_retention()")
+
+    assert titles(db) == set() and descriptions(db) == set()
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("notification_max_age = '0'", "notification_max_age must be a positive interval, got 00:00:00"),
+        ("notification_max_age = '-1 day'", "notification_max_age must be a positive interval, got -1 days"),
+        ("deleted_grace = '1 month -31 days'", "deleted_grace must be a positive interval"),
+        ("event_max_age = '89 days'", "event_max_age must be between 90 days and 365 days, got 89 days"),
+        ("event_max_age = '366 days'", "event_max_age must be between 90 days and 365 days, got 366 days"),
+    ],
+)
+def test_bad_policy_values_are_rejected_clearly(db, assignment, message):
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as error:
+        db.execute(f"UPDATE notifydb.retention_policy SET {assignment}")
+    assert error.value.diag.message_primary.startswith(message)
+    assert db.execute(
+        "SELECT notification_max_age::text, deleted_grace::text, event_max_age::text FROM notifydb.retention_policy"
+    ).fetchall() == [("90 days", "7 days", "180 days")]
+
+
+@pytest.mark.parametrize("statement", ["DELETE FROM notifydb.retention_policy", "TRUNCATE notifydb.retention_policy"])
+def test_the_policy_row_cannot_be_removed(db, statement):
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="must keep its one row"):
+        db.execute(statement)
+    assert db.execute("SELECT count(*) FROM notifydb.retention_policy").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "parameter"),
+    [
+        ("p_batch_size => 0", "p_batch_size"),
+        ("p_batch_size => 100001", "p_batch_size"),
+        ("p_batch_size => NULL", "p_batch_size"),
+        ("p_max_batches => 0", "p_max_batches"),
+        ("p_now => now() + interval '1 day'", "p_now"),
+        ("p_now => NULL", "p_now"),
+    ],
+)
+@pytest.mark.parametrize("procedure", ["notifydb.purge_notifications", "notifydb.purge_events"])
+def test_bad_arguments_raise_22023_and_delete_nothing(dsn, db, procedure, arguments, parameter):
+    add_notification(db, "old", "100 days")
+    add_event(db, "old", "200 days")
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as error:
+        call(dsn, f"CALL {procedure}({arguments})")
+    assert error.value.diag.message_primary.startswith(parameter)
+    assert titles(db) == {"old"} and descriptions(db) == {"old"}
+    assert db.execute(f"SELECT pg_try_advisory_lock({LOCK_KEY})").fetchone()[0], "the lock was released"
+
+
+def test_a_reader_holding_rows_does_not_stall_the_purge(dsn, db):
+    for label in ("old 1", "old held", "old 2"):
+        add_notification(db, label, "100 days")
+    with psycopg.connect(dsn) as reader:
+        reader.execute("SELECT * FROM notifydb.notifications WHERE title = 'old held' FOR SHARE")
+        started = time.monotonic()
+        deleted, _ = call(dsn, "CALL notifydb.purge_notifications(p_batch_size => 1)")
+        assert time.monotonic() - started < 5
+        assert deleted == 2 and titles(db) == {"old held"}, "the held row is skipped, not waited for"
+        reader.rollback()
+    assert call(dsn, "CALL notifydb.purge_notifications()")[0] == 1
+
+
+def test_a_purge_in_progress_blocks_no_reader_and_takes_only_row_locks(dsn, db):
+    for i in range(3):
+        add_notification(db, f"old {i}", "100 days")
+    with purge_held_mid_batch(dsn) as purge:
+        pid = wait_for_advisory_waiter(db)
+        modes = {
+            mode
+            for (mode,) in db.execute(
+                "SELECT mode FROM pg_locks WHERE pid = %s AND relation = 'notifydb.notifications'::regclass", (pid,)
+            )
+        }
+        assert modes and modes <= {"AccessShareLock", "RowShareLock", "RowExclusiveLock"}
+        with psycopg.connect(dsn, autocommit=True) as reader:
+            reader.execute("SET statement_timeout = '2s'")
+            assert reader.execute("SELECT count(*) FROM notifydb.notifications").fetchone()[0] == 3
+            assert len(reader.execute("SELECT id FROM notifydb.notifications ORDER BY created_at").fetchall()) == 3
+    assert purge.outcome["result"][0] == 3
+
+
+def test_a_login_role_with_notifydb_retention_may_call_but_not_touch_tables(pg_server, dsn, db):
+    add_notification(db, "old", "100 days")
+    add_event(db, "old", "200 days")
+    with login_role(pg_server.admin_dsn, "notifydb_retention") as user:
+        job_dsn = as_user(dsn, user)
+        assert call(job_dsn, "CALL notifydb.purge_notifications()")[0] == 1
+        assert call(job_dsn, "CALL notifydb.purge_events()")[0] == 1
+        call(job_dsn, "CALL notifydb.run_retention()")
+        with psycopg.connect(job_dsn, autocommit=True) as conn:
+            for statement in (
+                "SELECT * FROM notifydb.notifications",
+                "DELETE FROM notifydb.notifications",
+                "SELECT * FROM notifydb.admin_system_events",
+                "UPDATE notifydb.retention_policy SET event_max_age = '90 days'",
+                "SELECT * FROM notifydb._retention_cutoffs(now())",
+                "SELECT * FROM notifydb._notifications_due(now(), now(), now(), 1, false)",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(statement)
+    with login_role(pg_server.admin_dsn, "notifydb_app") as user, psycopg.connect(as_user(dsn, user)) as conn:
+        for procedure in ("purge_notifications()", "purge_events()", "run_retention()"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"CALL notifydb.{procedure}")
+            conn.rollback()

@@ -1,0 +1,127 @@
+"""pg_cron on a throwaway cluster with pg_cron preloaded: `runner.py schedule` and
+retention/cron/schedule_retention.sql install one job (a new schedule updates
+it), and the job runs retention as the role that scheduled it.
+
+pg_cron 1.4 (Debian 12) has no seconds schedules, so the job that must run is
+scheduled '@reboot' and the cluster restarted: the scheduler runs it at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.retention_support import add_event, add_notification, descriptions, migrate, titles
+from tests.support.cli import run_cli
+from tests.support.cluster import LocalCluster
+
+JOB_COLUMNS = "SELECT jobname, schedule, command, database, username FROM cron.job"
+
+
+@pytest.fixture
+def cron_cluster(request) -> Iterator[LocalCluster]:
+    cluster = LocalCluster(
+        settings={"shared_preload_libraries": "pg_cron", "cron.database_name": request.param}
+    ).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def connect(dsn: str) -> psycopg.Connection:
+    return psycopg.connect(dsn, autocommit=True)
+
+
+def prepare_notifydb(cluster: LocalCluster, cron_database: str) -> str:
+    """Database notifydb_app, migrated, with pg_cron created in `cron_database`."""
+    with connect(cluster.dsn()) as conn:
+        conn.execute("CREATE DATABASE notifydb_app")
+    with connect(cluster.dsn(cron_database)) as conn:
+        conn.execute("CREATE EXTENSION pg_cron")
+    return migrate(cluster.dsn("notifydb_app"))
+
+
+def wait_for_job_run(cron_dsn: str, timeout: float = 20) -> tuple[str, str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connect(cron_dsn) as conn:
+            row = conn.execute(
+                "SELECT status, return_message FROM cron.job_run_details"
+                " WHERE status IN ('succeeded', 'failed') ORDER BY runid DESC LIMIT 1"
+            ).fetchone()
+        if row:
+            return row
+        time.sleep(0.2)
+    raise AssertionError("the pg_cron job did not finish within 20 s")
+
+
+@pytest.mark.parametrize("cron_cluster", ["postgres"], indirect=True)
+def test_job_in_another_database_runs_retention_as_the_scheduling_role(cron_cluster):
+    app_dsn = prepare_notifydb(cron_cluster, "postgres")
+    with connect(cron_cluster.dsn()) as conn:
+        conn.execute("CREATE ROLE retention_job LOGIN")
+        conn.execute("GRANT USAGE ON SCHEMA cron TO retention_job")
+        conn.execute(
+            "GRANT EXECUTE ON FUNCTION cron.schedule_in_database(text, text, text, text, text, boolean)"
+            " TO retention_job"
+        )
+    job_dsn = app_dsn.replace("postgres@", "retention_job@")
+    job_cron_dsn = cron_cluster.dsn().replace("postgres@", "retention_job@")
+    with connect(app_dsn) as db:
+        add_notification(db, "old", "100 days")
+        add_notification(db, "keep", "1 day")
+        add_event(db, "old", "200 days")
+        add_event(db, "keep", "1 day")
+
+    refused = run_cli("schedule", "--dsn", job_dsn, "--cron-dsn", job_cron_dsn)
+    assert refused.returncode == 2 and "GRANT notifydb_retention TO retention_job" in refused.stderr
+    with connect(app_dsn) as db:
+        db.execute("GRANT notifydb_retention TO retention_job")
+    unreadable = run_cli("schedule", "--dsn", job_dsn)
+    assert unreadable.returncode == 2 and "--cron-dsn" in unreadable.stderr
+
+    for _ in range(2):
+        result = run_cli("schedule", "--dsn", job_dsn, "--cron-dsn", job_cron_dsn)
+        assert result.returncode == 0, result.stderr
+    with connect(cron_cluster.dsn()) as conn:
+        assert conn.execute(JOB_COLUMNS).fetchall() == [
+            ("notifydb-retention", "0 * * * *", "CALL notifydb.run_retention()", "notifydb_app", "retention_job")
+        ], "scheduling twice leaves one job"
+
+    result = run_cli("schedule", "--dsn", job_dsn, "--cron-dsn", job_cron_dsn, "--schedule", "@reboot")
+    assert result.returncode == 0, result.stderr
+    with connect(cron_cluster.dsn()) as conn:
+        assert conn.execute(JOB_COLUMNS).fetchall() == [
+            ("notifydb-retention", "@reboot", "CALL notifydb.run_retention()", "notifydb_app", "retention_job")
+        ], "a new schedule updates the job"
+
+    cron_cluster.restart()
+    assert wait_for_job_run(cron_cluster.dsn()) == ("succeeded", "CALL")
+    with connect(app_dsn) as db:
+        assert titles(db) == {"keep"} and descriptions(db) == {"keep"}
+
+
+@pytest.mark.parametrize("cron_cluster", ["notifydb_app"], indirect=True)
+def test_script_and_runner_share_one_job_in_the_same_database(cron_cluster):
+    app_dsn = prepare_notifydb(cron_cluster, "notifydb_app")
+    script = (PROJECT_ROOT / "retention" / "cron" / "schedule_retention.sql").read_text()
+    with connect(app_dsn) as conn:
+        conn.execute(script)
+        conn.execute(script)
+        assert conn.execute(JOB_COLUMNS).fetchall() == [
+            ("notifydb-retention", "0 * * * *", "CALL notifydb.run_retention()", "notifydb_app", "postgres")
+        ]
+
+    result = run_cli("schedule", "--dsn", app_dsn, "--schedule", "*/15 * * * *")
+
+    assert result.returncode == 0, result.stderr
+    assert "runs in database 'notifydb_app' as 'postgres'" in result.stdout
+    with connect(app_dsn) as conn:
+        assert conn.execute(JOB_COLUMNS).fetchall() == [
+            ("notifydb-retention", "*/15 * * * *", "CALL notifydb.run_retention()", "notifydb_app", "postgres")
+        ]

@@ -1,0 +1,122 @@
+"""`python runner.py retention`: progress, summary, dry run, export of events, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from notifydb import retention
+from tests.retention_support import add_event, add_notification, descriptions, migrate, purge_held_mid_batch, titles
+from tests.support.cli import run_cli
+
+
+@pytest.fixture(scope="module")
+def migrated_template(pg_server) -> str:
+    return conninfo_to_dict(migrate(pg_server.create_database("notifydb_test_runner_template")))["dbname"]
+
+
+@pytest.fixture
+def dsn(pg_server, migrated_template) -> str:
+    return pg_server.create_database("notifydb_test_runner", template=migrated_template)
+
+
+@pytest.fixture
+def db(dsn):
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        yield conn
+
+
+def event_ids(conn: psycopg.Connection) -> set[int]:
+    return {event_id for (event_id,) in conn.execute("SELECT id FROM notifydb.admin_system_events")}
+
+
+def test_prints_a_line_per_batch_and_a_summary(dsn, db):
+    for i in range(5):
+        add_notification(db, f"old {i}", "100 days")
+    add_notification(db, "keep", "1 day")
+    add_event(db, "old", "200 days")
+
+    result = run_cli("retention", "--dsn", dsn, "--batch-size", "2")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(" (")[0] for line in lines if "batch" in line] == [
+        "notifications: batch 1: 2 rows",
+        "notifications: batch 2: 2 rows",
+        "notifications: batch 3: 1 rows",
+        "events: batch 1: 1 rows",
+    ]
+    assert "deleted 5 notifications" in lines and "deleted 1 events" in lines
+    assert lines[-1].startswith("retention as of ") and " done in " in lines[-1]
+    assert titles(db) == {"keep"} and descriptions(db) == set()
+
+
+def test_dry_run_counts_what_the_purge_then_deletes(dsn, db):
+    add_notification(db, "expired and old", "100 days", expires_in="-1 day")
+    add_notification(db, "old", "100 days")
+    add_notification(db, "keep", "1 day")
+    add_event(db, "old", "200 days")
+    add_event(db, "keep", "2 days")
+
+    result = run_cli("retention", "--dsn", dsn, "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    assert "would delete 2 notifications" in result.stdout.splitlines()
+    assert "would delete 1 events" in result.stdout.splitlines()
+    assert len(titles(db)) == 3 and len(descriptions(db)) == 2, "a dry run deletes nothing"
+    result = run_cli("retention", "--dsn", dsn)
+    assert "deleted 2 notifications" in result.stdout.splitlines()
+    assert "deleted 1 events" in result.stdout.splitlines()
+
+
+def test_exported_events_equal_deleted_events(dsn, db, tmp_path: Path):
+    for i in range(2500):  # more than two export pages
+        add_event(db, f"old {i}", f"{181 + i % 50} days", resolved_ago="181 days" if i % 3 == 0 else None)
+    add_event(db, "keep: seen recently", "300 days", seen_ago="1 day")
+    add_event(db, "keep: young", "10 days")
+    before = event_ids(db)
+    export = tmp_path / "events.jsonl"
+
+    result = run_cli("retention", "--dsn", dsn, "--export-events", str(export))
+
+    assert result.returncode == 0, result.stderr
+    exported = [json.loads(line) for line in export.read_text().splitlines()]
+    deleted = before - event_ids(db)
+    assert len(exported) == 2500 == len(deleted)
+    assert {event["id"] for event in exported} == deleted
+    assert {"id", "created_at", "event_type", "severity", "description", "last_seen_at"} <= exported[0].keys()
+    assert f"exported 2500 events to {export}" in result.stdout.splitlines()
+
+
+def test_an_event_active_again_after_the_export_is_not_deleted(dsn, db, tmp_path: Path):
+    stale = add_event(db, "old, seen again during the export", "200 days")
+    add_event(db, "old", "200 days")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        now = retention.lock_and_fix_now(conn)
+        assert retention.export_events(conn, now, tmp_path / "events.jsonl") == 2
+        db.execute("UPDATE notifydb.admin_system_events SET last_seen_at = now() WHERE id = %s", (stale,))
+        assert retention.purge(conn, "events", now, batch_size=10) == 1
+    assert event_ids(db) == {stale}, "deleted is a subset of exported: the bumped event stays"
+
+
+def test_skips_with_exit_0_while_another_run_is_in_progress(dsn, db):
+    add_notification(db, "old", "100 days")
+    with purge_held_mid_batch(dsn):
+        result = run_cli("retention", "--dsn", dsn)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "retention: skipped: another retention run is in progress"
+
+
+def test_failure_exits_non_zero_and_deletes_nothing(dsn, db, tmp_path: Path):
+    add_notification(db, "old", "100 days")
+    result = run_cli("retention", "--dsn", dsn, "--batch-size", "0")
+    assert result.returncode == 1
+    assert "p_batch_size must be between 1 and 100000" in result.stderr
+    unwritable = tmp_path / "missing-folder" / "events.jsonl"
+    result = run_cli("retention", "--dsn", dsn, "--export-events", str(unwritable))
+    assert result.returncode == 1 and "No such file or directory" in result.stderr
+    assert titles(db) == {"old"}, "an export that cannot be written stops the run before any delete"
