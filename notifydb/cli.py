@@ -7,10 +7,10 @@ import sys
 
 import psycopg
 
-from notifydb.commands import migrate, status, test
+from notifydb.commands import migrate, relay, status, test
 from notifydb.connection import describe_target, resolve_dsn
 
-COMMANDS = (migrate, status, test)
+COMMANDS = (migrate, status, test, relay)
 
 
 def build_parser() -> argparse.ArgumentParser:
