@@ -97,17 +97,7 @@ class Relay:
             return 0
         self.stats.claimed += len(jobs)
         self.stats.batches += 1
-        try:
-            accepted = set(self.handler(jobs))
-            error = REJECTED_ERROR
-        except BatchRejected as exc:
-            log.warning("handler rejected a batch of %d job(s): %s", len(jobs), exc)
-            accepted = set()
-            error = str(exc)[:2000] or REJECTED_ERROR
-        except Exception as exc:
-            log.exception("delivery handler failed; retrying %d job(s)", len(jobs))
-            accepted = set()
-            error = f"{type(exc).__name__}: {exc}"[:2000]
+        accepted, error = self._hand_over(jobs)
         done = [job.job_id for job in jobs if job.job_id in accepted]
         rejected = [job.job_id for job in jobs if job.job_id not in accepted]
         if done:
@@ -117,6 +107,17 @@ class Relay:
                 lambda: self.client.retry_deliveries(rejected, error=error, delay=self.retry_delay)
             )
         return len(jobs)
+
+    def _hand_over(self, jobs: Sequence[DeliveryJob]) -> tuple[set[int], str]:
+        """The job ids the handler accepted, and the error to keep on the others."""
+        try:
+            return set(self.handler(jobs)), REJECTED_ERROR
+        except BatchRejected as exc:
+            log.warning("handler rejected a batch of %d job(s): %s", len(jobs), exc)
+            return set(), str(exc)[:2000] or REJECTED_ERROR
+        except Exception as exc:
+            log.exception("delivery handler failed; retrying %d job(s)", len(jobs))
+            return set(), f"{type(exc).__name__}: {exc}"[:2000]
 
     @staticmethod
     def _ack(call: Callable[[], int]) -> int:

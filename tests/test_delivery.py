@@ -208,3 +208,24 @@ def test_lease_is_sent_as_given(dsn: str, relay_dsn: str) -> None:
             "SELECT leased_until - now() FROM notifydb.delivery_outbox WHERE job_id = %s", (job.job_id,)
         ).fetchone()[0]
     assert timedelta(hours=1, minutes=59) < lease <= timedelta(hours=2)
+
+
+def test_relay_completes_what_the_handler_accepted_and_retries_the_rest(dsn: str, relay_dsn: str) -> None:
+    insert_notifications(dsn, 6)
+
+    def accept_even(jobs):
+        return [job.job_id for job in jobs if job.job_id % 2 == 0]
+
+    def explode(_jobs):
+        raise ValueError("smtp down")
+
+    with psycopg.connect(relay_dsn, autocommit=True) as conn:
+        stats = Relay(Client(conn), accept_even, retry_delay=timedelta(hours=1)).run(once=True)
+        assert (stats.claimed, stats.completed, stats.retried) == (6, 3, 3)
+        insert_notifications(dsn, 2)
+        stats = Relay(Client(conn), explode, retry_delay=timedelta(hours=1)).run(once=True)
+        assert (stats.claimed, stats.completed, stats.retried) == (2, 0, 2)
+    errors = Counter(error for *_, error in outbox(dsn))
+    assert errors == {"not accepted by the handler": 3, "ValueError: smtp down": 2}
+    assert all(job_id % 2 == 1 for job_id, *_ in outbox(dsn)[:3])
+    assert delivery_statuses(dsn) == {"sent": 3, None: 5}
