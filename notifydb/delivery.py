@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -28,8 +28,30 @@ class DeliveryJob:
         return {key: str(value) if isinstance(value, UUID) else value for key, value in asdict(self).items()}
 
 
+@dataclass(frozen=True)
+class DeliveryContent:
+    """What a claimed job delivers: its notification's content."""
+
+    job_id: int
+    notification_id: UUID
+    type: str
+    title: str
+    message: str
+    data: dict[str, Any] | None
+    created_at: datetime
+    expires_at: datetime | None
+    deleted_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-ready fields (UUIDs and times as strings)."""
+        return {
+            key: value.isoformat() if isinstance(value, datetime) else str(value) if isinstance(value, UUID) else value
+            for key, value in asdict(self).items()
+        }
+
+
 class DeliveryMethods:
-    """notifydb.claim_deliveries, complete_deliveries and retry_deliveries (role notifydb_delivery)."""
+    """notifydb.claim_deliveries, complete_deliveries, retry_deliveries, delivery_contents (role notifydb_delivery)."""
 
     def claim_deliveries(self, limit: int = 100, lease: timedelta = timedelta(minutes=5)) -> list[DeliveryJob]:
         rows = self._rows(
@@ -43,6 +65,10 @@ class DeliveryMethods:
             "SELECT notifydb.complete_deliveries(p_job_ids => %s, p_status => %s)",
             (list(job_ids), status),
         )
+
+    def delivery_contents(self, job_ids: Iterable[int]) -> list[DeliveryContent]:
+        rows = self._rows("SELECT * FROM notifydb.delivery_contents(p_job_ids => %s)", (list(job_ids),))
+        return [DeliveryContent(*row) for row in rows]
 
     def retry_deliveries(self, job_ids: Iterable[int], error: str, delay: timedelta = timedelta(minutes=1)) -> int:
         return self._scalar(

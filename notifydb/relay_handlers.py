@@ -7,28 +7,46 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
-from notifydb.delivery import DeliveryJob
+from notifydb.delivery import DeliveryJob, DeliveryMethods
 from notifydb.relay import BatchRejected
 
+# The JSON object written for each job of a batch, in order.
+Describe = Callable[[Sequence[DeliveryJob]], list[dict[str, Any]]]
 
-def job_line(job: DeliveryJob) -> str:
-    return json.dumps(job.as_json(), separators=(",", ":"))
+
+def describe_jobs(jobs: Sequence[DeliveryJob]) -> list[dict[str, Any]]:
+    return [job.as_json() for job in jobs]
+
+
+def describe_with_content(client: DeliveryMethods) -> Describe:
+    """Each job's fields plus its notification's content (one query per batch)."""
+
+    def describe(jobs: Sequence[DeliveryJob]) -> list[dict[str, Any]]:
+        contents = {content.job_id: content.as_json() for content in client.delivery_contents(j.job_id for j in jobs)}
+        return [{**job.as_json(), **contents.get(job.job_id, {})} for job in jobs]
+
+    return describe
+
+
+def _line(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, separators=(",", ":")) + "\n"
 
 
 class StdoutHandler:
     """Writes each job as a JSON line and accepts every job whose line was written."""
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
+    def __init__(self, stream: TextIO = sys.stdout, describe: Describe = describe_jobs) -> None:
         self.stream = stream
+        self.describe = describe
 
     def __call__(self, jobs: Sequence[DeliveryJob]) -> list[int]:
         accepted: list[int] = []
         try:
-            for job in jobs:
-                self.stream.write(job_line(job) + "\n")
+            for job, fields in zip(jobs, self.describe(jobs), strict=True):
+                self.stream.write(_line(fields))
                 self.stream.flush()
                 accepted.append(job.job_id)
         except BrokenPipeError:
@@ -45,12 +63,13 @@ class ExecHandler:
     lease, or another relay may claim the jobs while it still runs).
     """
 
-    def __init__(self, command: str, timeout: float) -> None:
+    def __init__(self, command: str, timeout: float, describe: Describe = describe_jobs) -> None:
         self.command = command
         self.timeout = timeout
+        self.describe = describe
 
     def __call__(self, jobs: Sequence[DeliveryJob]) -> list[int]:
-        batch = "".join(job_line(job) + "\n" for job in jobs)
+        batch = "".join(_line(fields) for fields in self.describe(jobs))
         process = subprocess.Popen(self.command, shell=True, stdin=subprocess.PIPE, text=True, start_new_session=True)
         try:
             process.communicate(batch, timeout=self.timeout)

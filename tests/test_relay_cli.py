@@ -147,3 +147,22 @@ def test_sigterm_while_idle_exits_promptly(relay_dsn: str) -> None:
         relay.kill()
         raise
     assert relay.returncode == 0
+
+
+def test_with_content_adds_what_to_send(dsn: str, relay_dsn: str) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            """INSERT INTO notifydb.notifications (tenant_id, user_id, type, title, message, channel, data)
+               VALUES (gen_random_uuid(), NULL, 'QUOTA_WARNING', 'Quota at 91 %', 'Upgrade soon', 'push',
+                       '{"percent": 91}')"""
+        )
+    result = run_cli("relay", "--dsn", relay_dsn, "--once", "--with-content")
+    assert result.returncode == 0, result.stderr
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert (line["type"], line["title"], line["message"], line["data"]) == (
+        "QUOTA_WARNING",
+        "Quota at 91 %",
+        "Upgrade soon",
+        {"percent": 91},
+    )
+    assert (line["channel"], line["user_id"], line["attempts"], line["deleted_at"]) == ("push", None, 1, None)

@@ -11,7 +11,7 @@ import psycopg
 
 from notifydb.client import Client
 from notifydb.relay import Relay
-from notifydb.relay_handlers import ExecHandler, StdoutHandler
+from notifydb.relay_handlers import ExecHandler, StdoutHandler, describe_jobs, describe_with_content
 
 # An --exec command is killed at this share of the lease, so its batch is
 # retried before the lease runs out and another relay could claim it.
@@ -48,6 +48,11 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds before a rejected job may be claimed again (default %(default)s)",
     )
+    parser.add_argument(
+        "--with-content",
+        action="store_true",
+        help="add each notification's type, title, message, data, created_at, expires_at and deleted_at",
+    )
     parser.add_argument("--once", action="store_true", help="exit when nothing is due instead of waiting")
     parser.add_argument(
         "--idle-sleep", type=float, default=1.0, help="seconds to wait when nothing is due (default %(default)s)"
@@ -57,10 +62,16 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="relay: %(message)s")
-    handler = ExecHandler(args.command, timeout=args.lease * EXEC_TIMEOUT_SHARE) if args.command else StdoutHandler()
     with psycopg.connect(args.dsn, autocommit=True) as conn:
+        client = Client(conn)
+        describe = describe_with_content(client) if args.with_content else describe_jobs
+        handler = (
+            ExecHandler(args.command, timeout=args.lease * EXEC_TIMEOUT_SHARE, describe=describe)
+            if args.command
+            else StdoutHandler(describe=describe)
+        )
         relay = Relay(
-            Client(conn),
+            client,
             handler,
             batch_size=args.batch_size,
             lease=timedelta(seconds=args.lease),

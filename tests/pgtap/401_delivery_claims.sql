@@ -1,7 +1,7 @@
 -- claim/complete/retry semantics: leases, attempts, lease expiry, outcomes on
 -- the notification, exhausted jobs given up as failed, and bad input.
 BEGIN;
-SELECT plan(31);
+SELECT plan(34);
 
 -- Other tests may have left jobs behind in this database; start from none.
 DELETE FROM notifydb.delivery_outbox;
@@ -16,13 +16,15 @@ SELECT
     'm' AS message,
     'email' AS channel
 FROM pg_catalog.generate_series(1, 6) AS i;
-UPDATE notifydb.delivery_outbox
-SET available_at = pg_catalog.now() - pg_catalog.make_interval(secs => 100 - job_id);
 CREATE TEMPORARY TABLE jobs ON COMMIT DROP AS
 SELECT
     o.job_id,
     pg_catalog.row_number() OVER (ORDER BY o.job_id) AS n
 FROM notifydb.delivery_outbox AS o;
+UPDATE notifydb.delivery_outbox AS o
+SET available_at = pg_catalog.now() - pg_catalog.make_interval(secs => 100 - jobs.n)
+FROM jobs
+WHERE o.job_id = jobs.job_id;
 CREATE FUNCTION pg_temp.job(p_n integer) RETURNS bigint LANGUAGE sql AS $$ SELECT job_id FROM jobs WHERE n = p_n $$;
 
 -- Validation.
@@ -63,6 +65,17 @@ SELECT results_eq(
     $$SELECT pg_temp.job(1), 1$$,
     'a limit below 1 is clamped to 1: the job due longest, first attempt'
 );
+-- Contents: only for jobs under lease.
+SELECT results_eq(
+    $$SELECT job_id, type, title, message FROM notifydb.delivery_contents(
+        ARRAY[pg_temp.job(1), pg_temp.job(6), pg_temp.job(2)])$$,
+    $$VALUES (pg_temp.job(1), 'T', 't1', 'm')$$,
+    'contents of the leased job only; the unclaimed ones are left out'
+);
+SELECT throws_ok(
+    'SELECT * FROM notifydb.delivery_contents(NULL)', '22023', 'p_job_ids must not be NULL', 'NULL ids for contents'
+);
+
 SELECT results_eq(
     $$SELECT job_id FROM notifydb.claim_deliveries(2, interval '5 minutes') ORDER BY job_id$$,
     $$VALUES (pg_temp.job(2)), (pg_temp.job(3))$$,
@@ -135,6 +148,9 @@ SELECT is(
     notifydb.retry_deliveries(ARRAY[pg_temp.job(4)], 'again'), 0::bigint, 'a job not leased is not retried'
 );
 SELECT is(notifydb.complete_deliveries(ARRAY[pg_temp.job(4)]), 0::bigint, 'nor completed');
+SELECT is_empty(
+    $$SELECT * FROM notifydb.delivery_contents(ARRAY[pg_temp.job(4)])$$, 'nor are its contents handed out'
+);
 
 -- Exhaustion. Policy of 2 attempts: job 4 is claimed a second time and
 -- retried, so it is given up; job 5 is claimed a second time and its relay

@@ -1,7 +1,7 @@
--- Only notifydb_delivery may claim, complete and retry; it still cannot touch
+-- Only notifydb_delivery may claim, complete, retry and read contents; it still cannot touch
 -- the tables, and the private helpers are nobody's to call.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 SELECT function_privs_are(
     'notifydb', 'claim_deliveries', ARRAY['integer', 'interval'], 'notifydb_delivery', ARRAY['EXECUTE'],
@@ -15,12 +15,17 @@ SELECT function_privs_are(
     'notifydb', 'retry_deliveries', ARRAY['bigint[]', 'text', 'interval'], 'notifydb_delivery', ARRAY['EXECUTE'],
     'notifydb_delivery may retry'
 );
+SELECT function_privs_are(
+    'notifydb', 'delivery_contents', ARRAY['bigint[]'], 'notifydb_delivery', ARRAY['EXECUTE'],
+    'notifydb_delivery may read what it delivers'
+);
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text || ' to ' || a.grantee::regrole::text
       FROM pg_catalog.pg_proc AS p, pg_catalog.aclexplode(p.proacl) AS a
       WHERE p.oid IN ('notifydb.claim_deliveries(integer, interval)'::regprocedure,
                       'notifydb.complete_deliveries(bigint[], text)'::regprocedure,
                       'notifydb.retry_deliveries(bigint[], text, interval)'::regprocedure,
+                      'notifydb.delivery_contents(bigint[])'::regprocedure,
                       'notifydb._enqueue_deliveries()'::regprocedure,
                       'notifydb._record_delivery_outcome(uuid[], text)'::regprocedure)
         AND a.grantee NOT IN ('notifydb_owner'::regrole, 'notifydb_delivery'::regrole)$$,
@@ -32,7 +37,8 @@ SELECT ok(
         WHERE p.oid IN (
                 'notifydb.claim_deliveries(integer, interval)'::regprocedure,
                 'notifydb.complete_deliveries(bigint[], text)'::regprocedure,
-                'notifydb.retry_deliveries(bigint[], text, interval)'::regprocedure
+                'notifydb.retry_deliveries(bigint[], text, interval)'::regprocedure,
+                'notifydb.delivery_contents(bigint[])'::regprocedure
             )
     ),
     'the delivery functions are SECURITY DEFINER'
@@ -48,6 +54,9 @@ SET LOCAL ROLE notifydb_app;
 SELECT throws_ok('SELECT * FROM notifydb.claim_deliveries()', '42501', NULL, 'notifydb_app cannot claim');
 SELECT throws_ok('SELECT notifydb.complete_deliveries(ARRAY[1])', '42501', NULL, 'notifydb_app cannot complete');
 SELECT throws_ok('SELECT notifydb.retry_deliveries(ARRAY[1], $e$x$e$)', '42501', NULL, 'notifydb_app cannot retry');
+SELECT throws_ok(
+    'SELECT * FROM notifydb.delivery_contents(ARRAY[1])', '42501', NULL, 'notifydb_app cannot read delivery contents'
+);
 RESET ROLE;
 
 SET LOCAL ROLE notifydb_admin;
