@@ -166,3 +166,28 @@ def test_with_content_adds_what_to_send(dsn: str, relay_dsn: str) -> None:
         {"percent": 91},
     )
     assert (line["channel"], line["user_id"], line["attempts"], line["deleted_at"]) == ("push", None, 1, None)
+
+
+def test_exec_command_outliving_its_lease_is_killed_and_retried(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
+    insert_notifications(dsn, 2)
+    pid_file = tmp_path / "handler.pid"
+    started = time.monotonic()
+    result = run_cli(
+        "relay",
+        "--dsn",
+        relay_dsn,
+        "--once",
+        "--lease",
+        "1",
+        "--retry-delay",
+        "3600",
+        "--exec",
+        f"echo $$ > {pid_file}; cat > /dev/null; exec sleep 30",
+    )
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 15, "the command was not cut off at the lease"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+    assert [(attempts, leased, error) for _, _, attempts, leased, error in outbox(dsn)] == [
+        (1, False, "command timed out after 0.9 s")
+    ] * 2
