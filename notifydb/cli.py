@@ -7,10 +7,10 @@ import sys
 
 import psycopg
 
-from notifydb.commands import bench, migrate, ratelimit, retention, schedule, status, test
+from notifydb.commands import bench, migrate, ratelimit, relay, retention, schedule, status, test
 from notifydb.connection import describe_target, resolve_dsn
 
-COMMANDS = (migrate, status, retention, schedule, test, ratelimit, bench)
+COMMANDS = (migrate, status, retention, schedule, relay, test, ratelimit, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

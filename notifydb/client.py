@@ -1,10 +1,11 @@
-"""The notifydb client: one method per SQL function (see CONTRACT.md)."""
+"""The notifydb client: one method per SQL function, keyword arguments without ``p_``."""
 
 from __future__ import annotations
 
 from notifydb.client_base import ClientBase
+from notifydb.delivery import DeliveryMethods
 from notifydb.events import EventMethods
 
 
-class Client(EventMethods, ClientBase):
-    """A thin client over a psycopg Connection or ConnectionPool."""
+class Client(EventMethods, DeliveryMethods, ClientBase):
+    """A thin client over the notifydb functions, on a psycopg Connection or ConnectionPool."""

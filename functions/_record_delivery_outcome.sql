@@ -1,0 +1,18 @@
+-- Where a delivery's outcome becomes user-facing state: the notification
+-- keeps sent or failed and when, after its job left the outbox.
+SET LOCAL ROLE notifydb_owner;
+
+CREATE OR REPLACE FUNCTION notifydb._record_delivery_outcome(p_notification_ids uuid[], p_status text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE notifydb.notifications AS n
+    SET delivery_status = p_status, delivery_finished_at = pg_catalog.now()
+    WHERE n.id = ANY (p_notification_ids);
+$$;
+
+COMMENT ON FUNCTION notifydb._record_delivery_outcome(uuid[], text) IS
+'Records a delivery outcome (sent or failed) on the given notifications. Private: called by complete_deliveries, retry_deliveries and claim_deliveries.';
+
+REVOKE ALL ON FUNCTION notifydb._record_delivery_outcome(uuid[], text) FROM public;

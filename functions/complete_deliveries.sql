@@ -1,0 +1,43 @@
+-- A relay reports jobs done: the outcome goes on the notification and the
+-- job leaves the outbox. Deleting the job is what counts it, so a job
+-- completed twice (say by a relay whose lease ran out and by the relay that
+-- claimed it next; delivery is at-least-once) is counted and recorded once.
+SET LOCAL ROLE notifydb_owner;
+
+CREATE OR REPLACE FUNCTION notifydb.complete_deliveries(
+    p_job_ids bigint[],
+    p_status text DEFAULT 'sent'
+)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_notification_ids uuid[];
+BEGIN
+    IF p_job_ids IS NULL THEN
+        RAISE EXCEPTION 'p_job_ids must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_status IS NULL OR p_status NOT IN ('sent', 'failed') THEN
+        RAISE EXCEPTION 'p_status must be sent or failed' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- Only claimed jobs: a job nobody holds a lease on was never handed out.
+    WITH completed AS (
+        DELETE FROM notifydb.delivery_outbox AS o
+        WHERE o.job_id = ANY (p_job_ids) AND o.leased_until IS NOT NULL
+        RETURNING o.notification_id
+    )
+    SELECT pg_catalog.array_agg(c.notification_id) INTO v_notification_ids FROM completed AS c;
+
+    PERFORM notifydb._record_delivery_outcome(v_notification_ids, p_status);
+    RETURN COALESCE(pg_catalog.cardinality(v_notification_ids), 0);
+END
+$$;
+
+COMMENT ON FUNCTION notifydb.complete_deliveries(bigint[], text) IS
+'Finishes claimed outbox jobs: records p_status (sent or failed) and its time on their notifications and removes the jobs. Returns how many it finished; unknown, unclaimed or already finished ids count nothing. For notifydb_delivery.';
+
+REVOKE ALL ON FUNCTION notifydb.complete_deliveries(bigint[], text) FROM public;
+GRANT EXECUTE ON FUNCTION notifydb.complete_deliveries(bigint[], text) TO notifydb_delivery;

@@ -1,0 +1,196 @@
+-- claim/complete/retry semantics: leases, attempts, lease expiry, outcomes on
+-- the notification, exhausted jobs given up as failed, and bad input.
+BEGIN;
+SELECT plan(34);
+
+-- Other tests may have left jobs behind in this database; start from none.
+DELETE FROM notifydb.delivery_outbox;
+
+-- Six email jobs, due one second apart so claim order is known.
+INSERT INTO notifydb.notifications (tenant_id, user_id, type, title, message, channel)
+SELECT
+    '00000000-0000-0000-0000-0000000000a1'::uuid AS tenant_id,
+    pg_catalog.gen_random_uuid() AS user_id,
+    'T' AS type,
+    't' || i AS title,
+    'm' AS message,
+    'email' AS channel
+FROM pg_catalog.generate_series(1, 6) AS i;
+CREATE TEMPORARY TABLE jobs ON COMMIT DROP AS
+SELECT
+    o.job_id,
+    pg_catalog.row_number() OVER (ORDER BY o.job_id) AS n
+FROM notifydb.delivery_outbox AS o;
+UPDATE notifydb.delivery_outbox AS o
+SET available_at = pg_catalog.now() - pg_catalog.make_interval(secs => 100 - jobs.n)
+FROM jobs
+WHERE o.job_id = jobs.job_id;
+CREATE FUNCTION pg_temp.job(p_n integer) RETURNS bigint LANGUAGE sql AS $$ SELECT job_id FROM jobs WHERE n = p_n $$;
+
+-- Validation.
+SELECT throws_ok('SELECT * FROM notifydb.claim_deliveries(NULL)', '22023', 'p_limit must not be NULL', 'NULL limit');
+SELECT throws_ok(
+    $$SELECT * FROM notifydb.claim_deliveries(10, interval '0')$$, '22023',
+    'p_lease must be positive and at most 1 day', 'zero lease'
+);
+SELECT throws_ok(
+    $$SELECT * FROM notifydb.claim_deliveries(10, interval '-1 minute')$$, '22023', NULL, 'negative lease'
+);
+SELECT throws_ok($$SELECT * FROM notifydb.claim_deliveries(10, NULL)$$, '22023', NULL, 'NULL lease');
+SELECT throws_ok(
+    $$SELECT notifydb.complete_deliveries(ARRAY[1], 'delivered')$$, '22023', 'p_status must be sent or failed',
+    'unknown status'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.complete_deliveries(NULL)$$, '22023', 'p_job_ids must not be NULL', 'NULL ids to complete'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.retry_deliveries(ARRAY[1], '')$$, '22023', 'p_error must be 1..2000 characters', 'empty error'
+);
+SELECT throws_ok(
+    $$SELECT notifydb.retry_deliveries(ARRAY[1], 'x', interval '-1 second')$$, '22023', 'p_delay must be 0..30 days',
+    'negative delay'
+);
+SELECT is(
+    (
+        SELECT count(*) FROM notifydb.delivery_outbox
+        WHERE attempts > 0
+    ),
+    0::bigint, 'bad input claimed nothing'
+);
+
+-- Claims: longest due first, clamped limit, a lease that moves available_at.
+SELECT results_eq(
+    $$SELECT job_id, attempts FROM notifydb.claim_deliveries(0, interval '5 minutes')$$,
+    $$SELECT pg_temp.job(1), 1$$,
+    'a limit below 1 is clamped to 1: the job due longest, first attempt'
+);
+-- Contents: only for jobs under lease.
+SELECT results_eq(
+    $$SELECT job_id, type, title, message FROM notifydb.delivery_contents(
+        ARRAY[pg_temp.job(1), pg_temp.job(6), pg_temp.job(2)])$$,
+    $$VALUES (pg_temp.job(1), 'T', 't1', 'm')$$,
+    'contents of the leased job only; the unclaimed ones are left out'
+);
+SELECT throws_ok(
+    'SELECT * FROM notifydb.delivery_contents(NULL)', '22023', 'p_job_ids must not be NULL', 'NULL ids for contents'
+);
+
+SELECT results_eq(
+    $$SELECT job_id FROM notifydb.claim_deliveries(2, interval '5 minutes') ORDER BY job_id$$,
+    $$VALUES (pg_temp.job(2)), (pg_temp.job(3))$$,
+    'the next claim skips the leased job'
+);
+SELECT ok(
+    (
+        SELECT bool_and(leased_until = pg_catalog.now() + interval '5 minutes' AND available_at = leased_until)
+        FROM notifydb.delivery_outbox
+        WHERE job_id IN (pg_temp.job(1), pg_temp.job(2), pg_temp.job(3))
+    ),
+    'a lease ends at now() + p_lease and the job is not due before'
+);
+SELECT is(
+    (SELECT count(*) FROM notifydb.claim_deliveries(100000, interval '1 minute')),
+    3::bigint, 'a huge limit is clamped and hands out the rest'
+);
+SELECT is_empty($$SELECT * FROM notifydb.claim_deliveries()$$, 'nothing is handed out twice while leased');
+
+-- Lease expiry: an expired lease is claimed again, with attempts incremented.
+UPDATE notifydb.delivery_outbox SET
+    leased_until = pg_catalog.now() - interval '1 second',
+    available_at = pg_catalog.now() - interval '1 second'
+WHERE job_id = pg_temp.job(1);
+SELECT results_eq(
+    $$SELECT job_id, attempts FROM notifydb.claim_deliveries()$$,
+    $$SELECT pg_temp.job(1), 2$$,
+    'an expired lease is handed out again as the second attempt'
+);
+
+-- Complete: outcome on the notification, the job removed, never counted twice.
+SELECT is(
+    notifydb.complete_deliveries(ARRAY[pg_temp.job(1), pg_temp.job(2), -1, NULL]),
+    2::bigint, 'completing counts the claimed jobs only (unknown ids and NULLs ignored)'
+);
+SELECT is(notifydb.complete_deliveries(ARRAY[pg_temp.job(1)]), 0::bigint, 'completing again counts nothing');
+SELECT results_eq(
+    $$SELECT n.delivery_status, n.delivery_finished_at FROM notifydb.notifications AS n
+      JOIN jobs ON jobs.n IN (1, 2) WHERE n.title = 't' || jobs.n$$,
+    $$VALUES ('sent', pg_catalog.now()), ('sent', pg_catalog.now())$$,
+    'the notifications show sent and when'
+);
+SELECT is(
+    (
+        SELECT count(*) FROM notifydb.delivery_outbox
+        WHERE job_id IN (pg_temp.job(1), pg_temp.job(2))
+    ),
+    0::bigint, 'completed jobs leave the outbox'
+);
+SELECT is(notifydb.complete_deliveries(ARRAY[pg_temp.job(3)], 'failed'), 1::bigint, 'a relay may report failure');
+SELECT is(
+    (
+        SELECT delivery_status FROM notifydb.notifications
+        WHERE title = 't3'
+    ), 'failed', 'it shows as failed'
+);
+
+-- Retry: back after the delay with its error; unclaimed jobs are not touched.
+SELECT is(
+    notifydb.retry_deliveries(ARRAY[pg_temp.job(4), pg_temp.job(5)], 'smtp 451', interval '10 minutes'),
+    2::bigint, 'retry takes back claimed jobs'
+);
+SELECT results_eq(
+    $$SELECT leased_until, available_at, last_error, attempts FROM notifydb.delivery_outbox
+      WHERE job_id = pg_temp.job(4)$$,
+    $$SELECT NULL::timestamptz, pg_catalog.now() + interval '10 minutes', 'smtp 451', 1$$,
+    'a retried job is unleased, due after the delay, with its error'
+);
+SELECT is(
+    notifydb.retry_deliveries(ARRAY[pg_temp.job(4)], 'again'), 0::bigint, 'a job not leased is not retried'
+);
+SELECT is(notifydb.complete_deliveries(ARRAY[pg_temp.job(4)]), 0::bigint, 'nor completed');
+SELECT is_empty(
+    $$SELECT * FROM notifydb.delivery_contents(ARRAY[pg_temp.job(4)])$$, 'nor are its contents handed out'
+);
+
+-- Exhaustion. Policy of 2 attempts: job 4 is claimed a second time and
+-- retried, so it is given up; job 5 is claimed a second time and its relay
+-- "dies" (the lease runs out), so the next claim gives it up.
+UPDATE notifydb.delivery_policy SET max_attempts = 2;
+UPDATE notifydb.delivery_outbox SET available_at = pg_catalog.now() - interval '1 second'
+WHERE job_id IN (pg_temp.job(4), pg_temp.job(5));
+SELECT results_eq(
+    $$SELECT job_id, attempts FROM notifydb.claim_deliveries() ORDER BY job_id$$,
+    $$VALUES (pg_temp.job(4), 2), (pg_temp.job(5), 2)$$,
+    'the last allowed attempt is handed out'
+);
+SELECT is(
+    notifydb.retry_deliveries(ARRAY[pg_temp.job(4)], 'smtp 550'), 1::bigint, 'retrying the last attempt counts'
+);
+SELECT is(
+    (
+        SELECT delivery_status FROM notifydb.notifications
+        WHERE title = 't4'
+    ), 'failed',
+    'and gives the delivery up as failed at once'
+);
+UPDATE notifydb.delivery_outbox SET
+    leased_until = pg_catalog.now() - interval '1 second',
+    available_at = pg_catalog.now() - interval '1 second'
+WHERE job_id = pg_temp.job(5);
+SELECT is_empty(
+    $$SELECT * FROM notifydb.claim_deliveries()$$, 'a job out of attempts is not handed out after its lease'
+);
+SELECT is(
+    (
+        SELECT delivery_status FROM notifydb.notifications
+        WHERE title = 't5'
+    ), 'failed',
+    'the claim gave it up as failed'
+);
+SELECT results_eq(
+    $$SELECT job_id FROM notifydb.delivery_outbox$$, $$SELECT pg_temp.job(6)$$,
+    'only the job still in delivery remains: a job exists exactly while its delivery is pending'
+);
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,193 @@
+"""`python runner.py relay` as an operator runs it: stdout, --exec, SIGKILL mid-batch, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from notifydb import Client
+from tests.support.cli import run_cli, start_cli
+from tests.support.delivery import (
+    clear,
+    delivery_statuses,
+    insert_notifications,
+    login_role,
+    migrated_database,
+    outbox,
+)
+
+
+@pytest.fixture(scope="module")
+def dsn(pg_server) -> str:
+    return migrated_database(pg_server, "notifydb_test_relay_cli")
+
+
+@pytest.fixture(scope="module")
+def relay_dsn(dsn: str) -> Iterator[str]:
+    with login_role(dsn, "notifydb_delivery") as role_dsn:
+        yield role_dsn
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(dsn: str) -> None:
+    clear(dsn)
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_stdout_relay_writes_every_job_once_and_completes_it(dsn: str, relay_dsn: str) -> None:
+    notification_ids = insert_notifications(dsn, 250)
+    insert_notifications(dsn, 10, channel="in_app")
+    result = run_cli("relay", "--dsn", relay_dsn, "--once", "--batch-size", "100")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(line["notification_id"] for line in lines) == sorted(str(i) for i in notification_ids)
+    assert {line["job_type"] for line in lines} == {"SEND_NOTIFICATION"}
+    assert set(lines[0]) == {"job_id", "job_type", "notification_id", "tenant_id", "user_id", "channel", "attempts"}
+    assert outbox(dsn) == []
+    assert delivery_statuses(dsn) == {"sent": 250}
+    assert "completed 250" in result.stderr
+
+
+def test_exec_failure_retries_the_batch(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
+    insert_notifications(dsn, 3)
+    received = tmp_path / "batch.jsonl"
+    result = run_cli(
+        "relay", "--dsn", relay_dsn, "--once", "--retry-delay", "3600", "--exec", f"cat >> {received}; exit 7"
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(read_lines(received)) == 3
+    jobs = outbox(dsn)
+    assert [(attempts, leased, error) for _, _, attempts, leased, error in jobs] == [
+        (1, False, "command exited with status 7")
+    ] * 3
+    assert delivery_statuses(dsn) == {None: 3}
+
+
+def test_exec_success_completes_the_batch(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
+    insert_notifications(dsn, 30, channel="push")
+    received = tmp_path / "batch.jsonl"
+    result = run_cli("relay", "--dsn", relay_dsn, "--once", "--batch-size", "7", "--exec", f"cat >> {received}")
+    assert result.returncode == 0, result.stderr
+    assert len({line["job_id"] for line in read_lines(received)}) == 30
+    assert delivery_statuses(dsn) == {"sent": 30}
+
+
+def test_relay_killed_mid_batch_loses_nothing(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
+    insert_notifications(dsn, 20)
+    received, pid_file = tmp_path / "batch.jsonl", tmp_path / "handler.pid"
+    # The handler records its batch, then takes far longer than the test waits.
+    handler = f"echo $$ > {pid_file}; cat > {received}; exec sleep 60"
+    relay = start_cli("relay", "--dsn", relay_dsn, "--batch-size", "5", "--lease", "2", "--exec", handler)
+    try:
+        wait_for(lambda: len(read_lines(received)) == 5)
+        relay.send_signal(signal.SIGKILL)
+        relay.wait(timeout=10)
+    finally:
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    in_flight = {line["job_id"] for line in read_lines(received)}
+    jobs = outbox(dsn)
+    assert len(jobs) == 20, "no job was lost or completed"
+    assert {job_id for job_id, _, attempts, leased, _ in jobs if attempts == 1 and leased} == in_flight
+    assert delivery_statuses(dsn) == {None: 20}
+    time.sleep(2.1)
+    with psycopg.connect(relay_dsn, autocommit=True) as conn:
+        again = Client(conn).claim_deliveries(limit=1000)
+    assert {job.job_id for job in again if job.attempts == 2} == in_flight
+    assert len(again) == 20
+
+
+def test_sigterm_finishes_the_batch_in_hand_and_exits_0(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
+    insert_notifications(dsn, 20)
+    received = tmp_path / "batches.jsonl"
+    relay = start_cli("relay", "--dsn", relay_dsn, "--batch-size", "5", "--exec", f"cat >> {received}; sleep 1.5")
+    try:
+        wait_for(lambda: len(read_lines(received)) == 5)
+        relay.send_signal(signal.SIGTERM)
+        _, stderr = relay.communicate(timeout=30)
+    finally:
+        if relay.poll() is None:
+            relay.kill()
+    assert relay.returncode == 0, stderr
+    delivered = [line["job_id"] for line in read_lines(received)]
+    assert len(delivered) == len(set(delivered)) == 5, "one batch, handed over once"
+    jobs = outbox(dsn)
+    assert len(jobs) == 15 and all(attempts == 0 for _, _, attempts, _, _ in jobs), "nothing else was claimed"
+    assert not {job_id for job_id, *_ in jobs} & set(delivered), "the batch in hand was completed"
+    assert delivery_statuses(dsn) == {"sent": 5, None: 15}
+    assert "completed 5" in stderr
+
+
+def test_sigterm_while_idle_exits_promptly(relay_dsn: str) -> None:
+    relay = start_cli("relay", "--dsn", relay_dsn, "--idle-sleep", "60")
+    try:
+        time.sleep(1.5)
+        relay.send_signal(signal.SIGTERM)
+        relay.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        relay.kill()
+        raise
+    assert relay.returncode == 0
+
+
+def test_with_content_adds_what_to_send(dsn: str, relay_dsn: str) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            """INSERT INTO notifydb.notifications (tenant_id, user_id, type, title, message, channel, data)
+               VALUES (gen_random_uuid(), NULL, 'QUOTA_WARNING', 'Quota at 91 %', 'Upgrade soon', 'push',
+                       '{"percent": 91}')"""
+        )
+    result = run_cli("relay", "--dsn", relay_dsn, "--once", "--with-content")
+    assert result.returncode == 0, result.stderr
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert (line["type"], line["title"], line["message"], line["data"]) == (
+        "QUOTA_WARNING",
+        "Quota at 91 %",
+        "Upgrade soon",
+        {"percent": 91},
+    )
+    assert (line["channel"], line["user_id"], line["attempts"], line["deleted_at"]) == ("push", None, 1, None)
+
+
+def test_exec_command_outliving_its_lease_is_killed_and_retried(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
+    insert_notifications(dsn, 2)
+    pid_file = tmp_path / "handler.pid"
+    started = time.monotonic()
+    result = run_cli(
+        "relay",
+        "--dsn",
+        relay_dsn,
+        "--once",
+        "--lease",
+        "1",
+        "--retry-delay",
+        "3600",
+        "--exec",
+        f"echo $$ > {pid_file}; cat > /dev/null; exec sleep 30",
+    )
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 15, "the command was not cut off at the lease"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+    assert [(attempts, leased, error) for _, _, attempts, leased, error in outbox(dsn)] == [
+        (1, False, "command timed out after 0.9 s")
+    ] * 2
