@@ -43,6 +43,11 @@ SELECT lives_ok(
 );
 UPDATE notifydb.retention_policy SET event_max_age = DEFAULT;
 
+-- The shared test database may hold rows other suites committed; the purge
+-- counts below are about this file's rows alone (all rolled back at the end).
+DELETE FROM notifydb.notifications;
+DELETE FROM notifydb.admin_system_events;
+
 -- Rows with explicit timestamps (default policy: 90 days, 7 days grace, 180 days for events).
 INSERT INTO notifydb.notifications (tenant_id, type, title, message, created_at, expires_at, deleted_at)
 VALUES
