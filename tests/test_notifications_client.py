@@ -27,8 +27,14 @@ def test_round_trip_with_typed_results(client: Client) -> None:
     tenant_id, user_id = uuid4(), uuid4()
     expires = datetime.now(UTC) + timedelta(days=1)
     first = client.create_notification(
-        tenant_id, user_id, "QUOTA_WARNING", "Quota", "90% used", channel="email",
-        expires_at=expires, data={"percent": 90},
+        tenant_id,
+        user_id,
+        "QUOTA_WARNING",
+        "Quota",
+        "90% used",
+        channel="email",
+        expires_at=expires,
+        data={"percent": 90},
     )
     second = client.create_notification(tenant_id, user_id, "CAMPAIGN_COMPLETED", "Done", "Sent")
     assert isinstance(first, UUID)
@@ -67,9 +73,7 @@ def test_paging_with_the_cursor_of_the_last_row(client: Client) -> None:
     while page:
         seen += [n.id for n in page]
         last = page[-1]
-        page = client.list_notifications(
-            tenant_id, None, limit=3, before_created_at=last.created_at, before_id=last.id
-        )
+        page = client.list_notifications(tenant_id, None, limit=3, before_created_at=last.created_at, before_id=last.id)
     assert len(seen) == 7 and set(seen) == created
 
 

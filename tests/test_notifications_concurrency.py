@@ -70,9 +70,10 @@ def test_dedupe_inside_open_transactions_waits_for_the_first(migrated_dsn: str) 
     ids = run_together(migrated_dsn, 20, create_slowly)
     assert len(set(ids)) == 1
     with psycopg.connect(migrated_dsn) as conn:
-        assert conn.execute(
-            "SELECT count(*) FROM notifydb.notifications WHERE tenant_id = %s", (tenant_id,)
-        ).fetchone()[0] == 1
+        assert (
+            conn.execute("SELECT count(*) FROM notifydb.notifications WHERE tenant_id = %s", (tenant_id,)).fetchone()[0]
+            == 1
+        )
 
 
 def test_concurrent_fan_outs_and_mark_all_read_keep_counters_exact(migrated_dsn: str) -> None:
@@ -120,7 +121,8 @@ def test_concurrent_retention_deletes_keep_counters_exact(migrated_dsn: str) -> 
     with psycopg.connect(migrated_dsn, autocommit=True) as conn:
         for batch in range(20):
             conn.execute(
-                "SELECT notifydb.fan_out_notification(%s, %s, 'T', %s, 'message', p_expires_at => now() + interval '1 hour')",
+                "SELECT notifydb.fan_out_notification(%s, %s, 'T', %s, 'message',"
+                " p_expires_at => now() + interval '1 hour')",
                 (tenant_id, users, f"batch {batch}"),
             )
         # Half of them expire (a DBA moves the clock on them), unread.
