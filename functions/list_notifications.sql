@@ -39,18 +39,42 @@ DECLARE
             ELSE '00000000-0000-0000-0000-000000000000'::uuid
         END
     );
+    v_unread bigint;
+    v_unread_newest_at timestamptz;
 BEGIN
     PERFORM notifydb._check_tenant_id(p_tenant_id);
     IF p_before_id IS NOT NULL AND p_before_created_at IS NULL THEN
         RAISE EXCEPTION 'p_before_created_at must be given with p_before_id'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- Both forms walk notifications_inbox_idx newest first; is_read is
-    -- checked on the heap (it is in no index, so marking read stays HOT).
-    -- An unread-only page stops after the inbox's unread counter (an upper
-    -- bound: it includes expired rows), so a heavy user whose few unread
-    -- rows are old, or who has none, does not scan the whole inbox. The
-    -- counter is read in the same statement, hence the same snapshot.
+    -- is_read is in no index (so marking read stays HOT): an unread-only
+    -- page filters the inbox index on the heap. The inbox counter bounds
+    -- that walk for a heavy user whose unread rows are old or few: the scan
+    -- starts at the newest unread row's created_at (an upper bound) and
+    -- stops after as many rows as are unread. A STABLE function reads the
+    -- counter and the rows in one snapshot.
+    IF v_unread_only THEN
+        IF p_user_id IS NULL THEN
+            SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL;
+        ELSE
+            SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id;
+        END IF;
+        IF COALESCE(v_unread, 0) = 0 THEN
+            RETURN;
+        END IF;
+        v_limit := LEAST(v_limit, v_unread);
+        -- (created_at, id) < (t + 1 microsecond, the smallest uuid) is
+        -- created_at <= t, timestamptz having microsecond resolution.
+        IF v_unread_newest_at + interval '1 microsecond' < v_before_created_at THEN
+            v_before_created_at := v_unread_newest_at + interval '1 microsecond';
+            v_before_id := '00000000-0000-0000-0000-000000000000'::uuid;
+        END IF;
+    END IF;
+    -- Two forms, so that both walk notifications_inbox_idx newest first.
     IF p_user_id IS NULL THEN
         RETURN QUERY
         SELECT
@@ -64,13 +88,7 @@ BEGIN
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
             AND NOT (v_unread_only AND n.is_read)
         ORDER BY n.created_at DESC, n.id DESC
-        LIMIT CASE
-            WHEN v_unread_only THEN LEAST(v_limit, COALESCE((
-                SELECT c.unread FROM notifydb.inbox_counters AS c
-                WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL
-            ), 0))
-            ELSE v_limit
-        END;
+        LIMIT v_limit;
     ELSE
         RETURN QUERY
         SELECT
@@ -84,13 +102,7 @@ BEGIN
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
             AND NOT (v_unread_only AND n.is_read)
         ORDER BY n.created_at DESC, n.id DESC
-        LIMIT CASE
-            WHEN v_unread_only THEN LEAST(v_limit, COALESCE((
-                SELECT c.unread FROM notifydb.inbox_counters AS c
-                WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id
-            ), 0))
-            ELSE v_limit
-        END;
+        LIMIT v_limit;
     END IF;
 END
 $$;

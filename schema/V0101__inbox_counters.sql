@@ -8,7 +8,8 @@ CREATE TABLE notifydb.inbox_counters (
     tenant_id uuid NOT NULL,
     user_id uuid,
     unread bigint NOT NULL DEFAULT 0,
-    unseen bigint NOT NULL DEFAULT 0
+    unseen bigint NOT NULL DEFAULT 0,
+    unread_newest_at timestamptz
 )
 -- Counter updates then stay HOT. No CHECK (unread >= 0): triggers apply
 -- negative deltas through INSERT ... ON CONFLICT, whose proposed row is
@@ -28,6 +29,8 @@ COMMENT ON COLUMN notifydb.inbox_counters.user_id IS
 'User of the inbox; NULL for the tenant-level inbox.';
 COMMENT ON COLUMN notifydb.inbox_counters.unread IS
 'Notifications with NOT is_read AND deleted_at IS NULL.';
+COMMENT ON COLUMN notifydb.inbox_counters.unread_newest_at IS
+'Upper bound of created_at over the unread rows (NULL when none): an unread-only page starts its index scan here instead of wading through newer read rows. Raised by triggers, reset when unread reaches 0, not lowered by reads.';
 COMMENT ON COLUMN notifydb.inbox_counters.unseen IS
 'Notifications with NOT is_read AND seen_at IS NULL AND deleted_at IS NULL.';
 

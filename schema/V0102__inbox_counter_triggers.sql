@@ -13,20 +13,22 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen)
+    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at)
     SELECT
         r.tenant_id,
         r.user_id,
         pg_catalog.count(*) FILTER (WHERE NOT r.is_read AND r.deleted_at IS NULL),
         pg_catalog.count(*) FILTER (
             WHERE NOT r.is_read AND r.seen_at IS NULL AND r.deleted_at IS NULL
-        )
+        ),
+        pg_catalog.max(r.created_at) FILTER (WHERE NOT r.is_read AND r.deleted_at IS NULL)
     FROM new_rows AS r
     GROUP BY r.tenant_id, r.user_id
     ORDER BY r.tenant_id, r.user_id
     ON CONFLICT (tenant_id, user_id) DO UPDATE
     SET unread = c.unread + excluded.unread,
-        unseen = c.unseen + excluded.unseen
+        unseen = c.unseen + excluded.unseen,
+        unread_newest_at = GREATEST(c.unread_newest_at, excluded.unread_newest_at)
     WHERE excluded.unread <> 0 OR excluded.unseen <> 0;
     RETURN NULL;
 END
@@ -44,33 +46,45 @@ AS $$
 BEGIN
     -- New states count +1, old states -1; a DBA's UPDATE that moves rows to
     -- another inbox is covered because each side is grouped by its own key.
-    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen)
+    -- Rows unread after the update may raise unread_newest_at (an UPDATE of
+    -- created_at changes no count but must still be seen here).
+    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at)
     SELECT
         d.tenant_id,
         d.user_id,
         pg_catalog.sum(d.unread),
-        pg_catalog.sum(d.unseen)
+        pg_catalog.sum(d.unseen),
+        pg_catalog.max(d.unread_created_at)
     FROM (
         SELECT
             r.tenant_id,
             r.user_id,
             (NOT r.is_read AND r.deleted_at IS NULL)::integer AS unread,
-            (NOT r.is_read AND r.seen_at IS NULL AND r.deleted_at IS NULL)::integer AS unseen
+            (NOT r.is_read AND r.seen_at IS NULL AND r.deleted_at IS NULL)::integer AS unseen,
+            CASE WHEN NOT r.is_read AND r.deleted_at IS NULL THEN r.created_at END AS unread_created_at
         FROM new_rows AS r
         UNION ALL
         SELECT
             r.tenant_id,
             r.user_id,
             -(NOT r.is_read AND r.deleted_at IS NULL)::integer,
-            -(NOT r.is_read AND r.seen_at IS NULL AND r.deleted_at IS NULL)::integer
+            -(NOT r.is_read AND r.seen_at IS NULL AND r.deleted_at IS NULL)::integer,
+            NULL
         FROM old_rows AS r
     ) AS d
     GROUP BY d.tenant_id, d.user_id
-    HAVING pg_catalog.sum(d.unread) <> 0 OR pg_catalog.sum(d.unseen) <> 0
+    HAVING
+        pg_catalog.sum(d.unread) <> 0
+        OR pg_catalog.sum(d.unseen) <> 0
+        OR pg_catalog.max(d.unread_created_at) IS NOT NULL
     ORDER BY d.tenant_id, d.user_id
     ON CONFLICT (tenant_id, user_id) DO UPDATE
     SET unread = c.unread + excluded.unread,
-        unseen = c.unseen + excluded.unseen;
+        unseen = c.unseen + excluded.unseen,
+        unread_newest_at = CASE
+            WHEN c.unread + excluded.unread = 0 THEN NULL
+            ELSE GREATEST(c.unread_newest_at, excluded.unread_newest_at)
+        END;
     RETURN NULL;
 END
 $$;
@@ -99,7 +113,8 @@ BEGIN
     ORDER BY r.tenant_id, r.user_id
     ON CONFLICT (tenant_id, user_id) DO UPDATE
     SET unread = c.unread + excluded.unread,
-        unseen = c.unseen + excluded.unseen;
+        unseen = c.unseen + excluded.unseen,
+        unread_newest_at = CASE WHEN c.unread + excluded.unread = 0 THEN NULL ELSE c.unread_newest_at END;
     RETURN NULL;
 END
 $$;
@@ -159,13 +174,14 @@ COMMENT ON TRIGGER inbox_counters_after_truncate ON notifydb.notifications IS
 -- mode keeps writers out until this transaction has installed the triggers.
 LOCK TABLE notifydb.notifications IN SHARE MODE;
 
-INSERT INTO notifydb.inbox_counters (tenant_id, user_id, unread, unseen)
+INSERT INTO notifydb.inbox_counters (tenant_id, user_id, unread, unseen, unread_newest_at)
 SELECT
     n.tenant_id,
     n.user_id,
     pg_catalog.count(*) FILTER (WHERE NOT n.is_read AND n.deleted_at IS NULL) AS unread,
     pg_catalog.count(*) FILTER (
         WHERE NOT n.is_read AND n.seen_at IS NULL AND n.deleted_at IS NULL
-    ) AS unseen
+    ) AS unseen,
+    pg_catalog.max(n.created_at) FILTER (WHERE NOT n.is_read AND n.deleted_at IS NULL) AS unread_newest_at
 FROM notifydb.notifications AS n
 GROUP BY n.tenant_id, n.user_id;

@@ -98,7 +98,8 @@ SELECT lives_ok(
         now() + interval '1 second', jsonb_build_object('k', repeat('x', 4000)), repeat('k', 200)) FROM t$$,
     'create: every parameter at its upper bound is accepted'
 );
-DELETE FROM notifydb.notifications WHERE tenant_id = (SELECT tenant_id FROM t);
+DELETE FROM notifydb.notifications
+WHERE tenant_id = (SELECT tenant_id FROM t);
 
 -- fan_out_notification shares the checks, plus its own array.
 SELECT throws_ok(
@@ -200,7 +201,10 @@ SELECT throws_ok(
 );
 
 SELECT is(
-    (SELECT count(*) FROM notifydb.notifications WHERE tenant_id = (SELECT tenant_id FROM t)),
+    (
+        SELECT count(*) FROM notifydb.notifications
+        WHERE tenant_id = (SELECT tenant_id FROM t)
+    ),
     0::bigint, 'nothing was written by the rejected calls'
 );
 

@@ -13,7 +13,9 @@ INSERT INTO t VALUES (
 
 -- 30 notifications in one transaction: all share created_at = now().
 CREATE TEMPORARY TABLE made AS
-SELECT notifydb.create_notification(t.tenant_id, t.user_id, 'T', 'title ' || i, 'message') AS id, i
+SELECT
+    notifydb.create_notification(t.tenant_id, t.user_id, 'T', 'title ' || i, 'message') AS id,
+    i
 FROM t, generate_series(1, 30) AS i;
 
 SELECT is(
@@ -66,24 +68,33 @@ $$;
 SELECT is((SELECT count(*) FROM paged), 30::bigint, 'paging by 7 returns 30 rows');
 SELECT is((SELECT count(DISTINCT id) FROM paged), 30::bigint, 'paging never repeats a row among equal created_at');
 SELECT ok(
-    (SELECT bool_and(ok) FROM (
-        SELECT (lag(id) OVER (ORDER BY n)) > id AS ok FROM paged OFFSET 1
-    ) AS s),
+    (
+        SELECT bool_and(ok)
+        FROM (
+            SELECT (lag(id) OVER (ORDER BY n)) > id AS ok FROM paged
+        ) AS s
+        WHERE ok IS NOT NULL
+    ),
     'pages are in descending id order when created_at ties'
 );
 
 -- Newest first by created_at.
 UPDATE notifydb.notifications SET created_at = now() - (i || ' minutes')::interval
-FROM made WHERE notifications.id = made.id;
+FROM made
+WHERE notifications.id = made.id;
 SELECT is(
     (SELECT array_agg(title) FROM notifydb.list_notifications((SELECT tenant_id FROM t), (SELECT user_id FROM t), p_limit => 3)),
     ARRAY['title 1', 'title 2', 'title 3'],
     'lists are newest first'
 );
 SELECT is(
-    (SELECT array_agg(l.title) FROM notifydb.list_notifications(
-        (SELECT tenant_id FROM t), (SELECT user_id FROM t), p_limit => 2,
-        p_before_created_at => now() - interval '3 minutes') AS l),
+    (
+        SELECT array_agg(l.title)
+        FROM notifydb.list_notifications(
+                (SELECT tenant_id FROM t), (SELECT user_id FROM t), p_limit => 2,
+                p_before_created_at => now() - interval '3 minutes'
+            ) AS l
+    ),
     ARRAY['title 4', 'title 5'],
     'a cursor time without an id pages strictly before that time'
 );
@@ -91,14 +102,24 @@ SELECT is(
 -- Hidden rows: soft-deleted and expired.
 SELECT is(
     notifydb.delete_notifications(
-        (SELECT tenant_id FROM t), (SELECT user_id FROM t), (SELECT array_agg(id) FROM made WHERE i <= 2)
+        (
+            SELECT tenant_id FROM t), (SELECT user_id FROM t), (
+            SELECT array_agg(id) FROM made
+            WHERE i <= 2
+        )
     ),
     2::bigint, 'two notifications deleted'
 );
 UPDATE notifydb.notifications SET expires_at = now() - interval '1 second'
-WHERE id IN (SELECT id FROM made WHERE i IN (3, 4));
+WHERE id IN (
+        SELECT id FROM made
+        WHERE i IN (3, 4)
+    );
 UPDATE notifydb.notifications SET expires_at = now() + interval '1 hour'
-WHERE id IN (SELECT id FROM made WHERE i = 5);
+WHERE id IN (
+        SELECT id FROM made
+        WHERE i = 5
+    );
 SELECT is(
     (SELECT array_agg(title) FROM notifydb.list_notifications((SELECT tenant_id FROM t), (SELECT user_id FROM t), p_limit => 2)),
     ARRAY['title 5', 'title 6'],
@@ -111,7 +132,11 @@ SELECT is(
 
 -- Unread only.
 SELECT is(
-    notifydb.mark_read((SELECT tenant_id FROM t), (SELECT user_id FROM t), (SELECT array_agg(id) FROM made WHERE i % 2 = 0)),
+    notifydb.mark_read((
+        SELECT tenant_id FROM t), (SELECT user_id FROM t), (
+        SELECT array_agg(id) FROM made
+        WHERE i % 2 = 0
+    )),
     13::bigint, 'mark_read changes the 13 visible even-numbered rows'
 );
 SELECT is(
@@ -120,7 +145,10 @@ SELECT is(
     'unread_count agrees with the unread list'
 );
 SELECT is(
-    (SELECT count(*) FROM notifydb.list_notifications((SELECT tenant_id FROM t), (SELECT user_id FROM t), TRUE, 100) WHERE is_read),
+    (
+        SELECT count(*) FROM notifydb.list_notifications((SELECT tenant_id FROM t), (SELECT user_id FROM t), TRUE, 100)
+        WHERE is_read
+    ),
     0::bigint, 'the unread list holds no read row'
 );
 SELECT is(
@@ -151,7 +179,10 @@ SELECT is(
     'a repeated dedupe key returns the first row''s id'
 );
 SELECT is(
-    (SELECT array_agg(title) FROM notifydb.notifications WHERE dedupe_key = 'k1' AND tenant_id = (SELECT tenant_id FROM t)),
+    (
+        SELECT array_agg(title) FROM notifydb.notifications
+        WHERE dedupe_key = 'k1' AND tenant_id = (SELECT tenant_id FROM t)
+    ),
     ARRAY['first'::text], 'and the first row stands'
 );
 SELECT is(
@@ -180,7 +211,10 @@ SELECT is(
     0::bigint, 'an empty fan-out creates nothing'
 );
 SELECT is(
-    (SELECT count(*) FROM notifydb.notifications WHERE tenant_id = (SELECT tenant_id FROM t) AND type = 'FAN' AND user_id IS NULL),
+    (
+        SELECT count(*) FROM notifydb.notifications
+        WHERE tenant_id = (SELECT tenant_id FROM t) AND type = 'FAN' AND user_id IS NULL
+    ),
     0::bigint, 'fan-out never creates a tenant-level row'
 );
 
