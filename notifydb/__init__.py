@@ -4,6 +4,7 @@ from notifydb.client import Client
 from notifydb.delivery import DeliveryContent, DeliveryJob
 from notifydb.events import SeveritySummary, SystemEvent
 from notifydb.listener import Announcement, AnnouncementListener
+from notifydb.notifications import Notification
 from notifydb.ratelimit import Decision, Policy, RateLimiter
 from notifydb.relay import Relay
 from notifydb.unread_cache import UnreadCountCache
@@ -15,6 +16,7 @@ __all__ = [
     "Decision",
     "DeliveryContent",
     "DeliveryJob",
+    "Notification",
     "Policy",
     "RateLimiter",
     "Relay",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from notifydb.client_base import ClientBase
 from notifydb.delivery import DeliveryMethods
 from notifydb.events import EventMethods
+from notifydb.notifications import NotificationMethods
 
 
-class Client(EventMethods, DeliveryMethods, ClientBase):
-    """A thin client over the notifydb functions, on a psycopg Connection or ConnectionPool."""
+class Client(NotificationMethods, EventMethods, DeliveryMethods, ClientBase):
+    """``Client(conn_or_pool)``: each call runs in a transaction of its own."""

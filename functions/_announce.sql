@@ -1,0 +1,36 @@
+SET LOCAL ROLE notifydb_owner;
+
+CREATE OR REPLACE FUNCTION notifydb._announce(
+    p_op text, p_tenant_id uuid, p_user_id uuid, p_ids uuid[], p_count bigint
+)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Nothing changed, nothing to say.
+    IF p_count IS NULL OR p_count = 0 THEN
+        RETURN;
+    END IF;
+    -- NOTIFY is transactional: listeners hear this only if the caller's
+    -- transaction commits. At most 16 ids keep the payload under 1,000 bytes.
+    PERFORM pg_catalog.pg_notify(
+        'notifydb',
+        CASE
+            WHEN p_ids IS NOT NULL AND pg_catalog.cardinality(p_ids) <= 16
+                THEN pg_catalog.json_build_object(
+                    'op', p_op, 'tenant_id', p_tenant_id, 'user_id', p_user_id, 'ids', p_ids
+                )
+            ELSE pg_catalog.json_build_object(
+                'op', p_op, 'tenant_id', p_tenant_id, 'user_id', p_user_id, 'count', p_count
+            )
+        END::text
+    );
+END
+$$;
+
+COMMENT ON FUNCTION notifydb._announce(text, uuid, uuid, uuid[], bigint) IS
+'Private: one NOTIFY on channel notifydb per call that changed rows: op, tenant, user and the ids (at most 16) or their count; never row contents.';
+
+REVOKE ALL ON FUNCTION notifydb._announce(text, uuid, uuid, uuid[], bigint) FROM public;

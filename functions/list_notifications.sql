@@ -1,0 +1,115 @@
+SET LOCAL ROLE notifydb_owner;
+
+CREATE OR REPLACE FUNCTION notifydb.list_notifications(
+    p_tenant_id uuid,
+    p_user_id uuid,
+    p_unread_only boolean DEFAULT FALSE,
+    p_limit integer DEFAULT 20,
+    p_before_created_at timestamptz DEFAULT NULL,
+    p_before_id uuid DEFAULT NULL
+)
+RETURNS TABLE (
+    id uuid,
+    type text,
+    title text,
+    message text,
+    channel text,
+    data jsonb,
+    is_read boolean,
+    created_at timestamptz,
+    read_at timestamptz,
+    expires_at timestamptz
+)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_limit integer := LEAST(GREATEST(COALESCE(p_limit, 20), 1), 100);
+    v_unread_only boolean := COALESCE(p_unread_only, FALSE);
+    -- Without a cursor the keyset bound is "after everything", so the bound
+    -- is always an index condition and page N never rescans pages 1..N-1.
+    -- A cursor time without an id means "strictly older than that time".
+    v_before_created_at timestamptz := COALESCE(p_before_created_at, 'infinity');
+    v_before_id uuid := COALESCE(
+        p_before_id,
+        CASE
+            WHEN p_before_created_at IS NULL THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+            ELSE '00000000-0000-0000-0000-000000000000'::uuid
+        END
+    );
+    v_unread bigint;
+    v_unread_newest_at timestamptz;
+BEGIN
+    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    IF p_before_id IS NOT NULL AND p_before_created_at IS NULL THEN
+        RAISE EXCEPTION 'p_before_created_at must be given with p_before_id'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- is_read is in no index (so marking read stays HOT): an unread-only
+    -- page filters the inbox index on the heap. The inbox counter bounds
+    -- that walk for a heavy user whose unread rows are old or few: the scan
+    -- starts at the newest unread row's created_at (an upper bound) and
+    -- stops after as many rows as are unread. A STABLE function reads the
+    -- counter and the rows in one snapshot.
+    IF v_unread_only THEN
+        IF p_user_id IS NULL THEN
+            SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL;
+        ELSE
+            SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id;
+        END IF;
+        IF COALESCE(v_unread, 0) = 0 THEN
+            RETURN;
+        END IF;
+        v_limit := LEAST(v_limit, v_unread);
+        -- (created_at, id) < (t + 1 microsecond, the smallest uuid) is
+        -- created_at <= t, timestamptz having microsecond resolution.
+        IF v_unread_newest_at + interval '1 microsecond' < v_before_created_at THEN
+            v_before_created_at := v_unread_newest_at + interval '1 microsecond';
+            v_before_id := '00000000-0000-0000-0000-000000000000'::uuid;
+        END IF;
+    END IF;
+    -- Two forms, so that both walk notifications_inbox_idx newest first.
+    IF p_user_id IS NULL THEN
+        RETURN QUERY
+        SELECT
+            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+            n.is_read, n.created_at, n.read_at, n.expires_at
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.user_id IS NULL
+            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+            AND NOT (v_unread_only AND n.is_read)
+        ORDER BY n.created_at DESC, n.id DESC
+        LIMIT v_limit;
+    ELSE
+        RETURN QUERY
+        SELECT
+            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+            n.is_read, n.created_at, n.read_at, n.expires_at
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.user_id = p_user_id
+            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+            AND NOT (v_unread_only AND n.is_read)
+        ORDER BY n.created_at DESC, n.id DESC
+        LIMIT v_limit;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION notifydb.list_notifications(uuid, uuid, boolean, integer, timestamptz, uuid) IS
+'One page of an inbox (p_user_id NULL: the tenant-level inbox), newest first, without deleted or expired rows. Keyset paging: pass the last row''s created_at and id as p_before_created_at and p_before_id. p_limit is clamped to 1..100.';
+
+REVOKE ALL ON FUNCTION notifydb.list_notifications(uuid, uuid, boolean, integer, timestamptz, uuid) FROM public;
+GRANT EXECUTE ON FUNCTION notifydb.list_notifications(uuid, uuid, boolean, integer, timestamptz, uuid)
+TO notifydb_app;

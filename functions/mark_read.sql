@@ -1,0 +1,42 @@
+SET LOCAL ROLE notifydb_owner;
+
+CREATE OR REPLACE FUNCTION notifydb.mark_read(p_tenant_id uuid, p_user_id uuid, p_ids uuid[])
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ids uuid[];
+BEGIN
+    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_ids(p_ids);
+    -- Found by primary key; rows of another inbox fail the filter and are
+    -- left alone, as if they did not exist. Only visible unread rows change,
+    -- so a repeat changes nothing and the first read_at stands. Reading
+    -- also marks seen. None of these columns is indexed: a HOT update.
+    WITH changed AS (
+        UPDATE notifydb.notifications AS n
+        SET is_read = TRUE,
+            read_at = pg_catalog.now(),
+            seen_at = COALESCE(n.seen_at, pg_catalog.now())
+        WHERE n.id = ANY(p_ids)
+            AND n.tenant_id = p_tenant_id
+            AND n.user_id IS NOT DISTINCT FROM p_user_id
+            AND NOT n.is_read
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+        RETURNING n.id
+    )
+    SELECT pg_catalog.array_agg(changed.id) INTO v_ids FROM changed;
+    PERFORM notifydb._announce('read', p_tenant_id, p_user_id, v_ids, pg_catalog.cardinality(v_ids));
+    RETURN COALESCE(pg_catalog.cardinality(v_ids), 0);
+END
+$$;
+
+COMMENT ON FUNCTION notifydb.mark_read(uuid, uuid, uuid[]) IS
+'Marks the given notifications of the inbox read (and seen); ids of other inboxes are ignored. Returns how many changed; already read ones keep their read_at.';
+
+REVOKE ALL ON FUNCTION notifydb.mark_read(uuid, uuid, uuid[]) FROM public;
+GRANT EXECUTE ON FUNCTION notifydb.mark_read(uuid, uuid, uuid[]) TO notifydb_app;

@@ -1,0 +1,38 @@
+SET LOCAL ROLE notifydb_owner;
+
+CREATE OR REPLACE FUNCTION notifydb.mark_unread(p_tenant_id uuid, p_user_id uuid, p_ids uuid[])
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ids uuid[];
+BEGIN
+    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_ids(p_ids);
+    -- Seen state is kept: unread and unseen are independent.
+    WITH changed AS (
+        UPDATE notifydb.notifications AS n
+        SET is_read = FALSE,
+            read_at = NULL
+        WHERE n.id = ANY(p_ids)
+            AND n.tenant_id = p_tenant_id
+            AND n.user_id IS NOT DISTINCT FROM p_user_id
+            AND n.is_read
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+        RETURNING n.id
+    )
+    SELECT pg_catalog.array_agg(changed.id) INTO v_ids FROM changed;
+    PERFORM notifydb._announce('unread', p_tenant_id, p_user_id, v_ids, pg_catalog.cardinality(v_ids));
+    RETURN COALESCE(pg_catalog.cardinality(v_ids), 0);
+END
+$$;
+
+COMMENT ON FUNCTION notifydb.mark_unread(uuid, uuid, uuid[]) IS
+'Marks the given read notifications of the inbox unread again (clears read_at, keeps seen_at); ids of other inboxes are ignored. Returns how many changed.';
+
+REVOKE ALL ON FUNCTION notifydb.mark_unread(uuid, uuid, uuid[]) FROM public;
+GRANT EXECUTE ON FUNCTION notifydb.mark_unread(uuid, uuid, uuid[]) TO notifydb_app;

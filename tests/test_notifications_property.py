@@ -1,0 +1,139 @@
+"""Random operation sequences on a few inboxes, checked against a plain Python model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from notifydb import Client
+
+TENANTS = 2
+USERS = [0, 1, None]  # None: the tenant-level inbox
+KEYS = [None, "a", "b"]
+
+
+@dataclass
+class Row:
+    tenant: int
+    user: int | None
+    seq: int
+    id: UUID
+    is_read: bool = False
+    seen: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class Model:
+    rows: dict[UUID, Row] = field(default_factory=dict)
+    keys: dict[tuple[int, int | None, str], UUID] = field(default_factory=dict)
+
+    def inbox(self, tenant: int, user: int | None) -> list[Row]:
+        """Visible rows, newest first: earlier calls have earlier created_at; ties go by id."""
+        rows = [r for r in self.rows.values() if (r.tenant, r.user) == (tenant, user) and not r.deleted]
+        return sorted(rows, key=lambda r: (r.seq, r.id.int), reverse=True)
+
+    def pick(self, picks: list[int]) -> list[UUID]:
+        every = sorted(self.rows)  # any row at all, other inboxes' included
+        return [every[p % len(every)] for p in picks] if every else []
+
+
+inbox = st.tuples(st.integers(0, TENANTS - 1), st.sampled_from(USERS))
+operation = st.one_of(
+    st.tuples(st.just("create"), inbox, st.sampled_from(KEYS)),
+    st.tuples(st.just("fan_out"), inbox, st.sampled_from(KEYS), st.lists(st.sampled_from(USERS), max_size=5)),
+    st.tuples(st.sampled_from(["mark_read", "mark_unread", "delete"]), inbox, st.lists(st.integers(0, 99), max_size=4)),
+    st.tuples(st.sampled_from(["mark_all_read", "mark_seen"]), inbox),
+)
+
+
+@pytest.fixture(scope="module")
+def client(migrated_dsn: str) -> Iterator[Client]:
+    with psycopg.connect(migrated_dsn) as conn:
+        yield Client(conn)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=st.lists(operation, min_size=1, max_size=12))
+def test_matches_the_model(client: Client, operations: list[tuple]) -> None:
+    tenants = [uuid4() for _ in range(TENANTS)]
+    users = [uuid4(), uuid4()]
+
+    def real(user: int | None) -> UUID | None:
+        return None if user is None else users[user]
+
+    model = Model()
+    for seq, (op, (tenant, user), *args) in enumerate(operations):
+        t, u = tenants[tenant], real(user)
+        if op == "create":
+            (key,) = args
+            nid = client.create_notification(t, u, "T", f"op {seq}", "m", dedupe_key=key)
+            if key is not None and (tenant, user, key) in model.keys:
+                assert nid == model.keys[(tenant, user, key)]
+            else:
+                model.rows[nid] = Row(tenant, user, seq, nid)
+                if key is not None:
+                    model.keys[(tenant, user, key)] = nid
+        elif op == "fan_out":
+            key, targets = args
+            created = client.fan_out_notification(t, [real(x) for x in targets], "T", f"op {seq}", "m", dedupe_key=key)
+            fresh = [x for x in dict.fromkeys(targets) if x is not None]
+            if key is not None:
+                fresh = [x for x in fresh if (tenant, x, key) not in model.keys]
+            assert created == len(fresh)
+            for target in fresh:
+                (row,) = client._rows(
+                    "SELECT id FROM notifydb.list_notifications(%s, %s, p_limit => 1)", (t, real(target))
+                )
+                model.rows[row[0]] = Row(tenant, target, seq, row[0])
+                if key is not None:
+                    model.keys[(tenant, target, key)] = row[0]
+        elif op in ("mark_read", "mark_unread", "delete"):
+            ids = model.pick(args[0])
+            mine = {r.id for r in model.inbox(tenant, user) if r.id in ids}
+            if op == "mark_read":
+                changed = client.mark_read(t, u, ids)
+                targets = [model.rows[i] for i in mine if not model.rows[i].is_read]
+                for r in targets:
+                    r.is_read = r.seen = True
+            elif op == "mark_unread":
+                changed = client.mark_unread(t, u, ids)
+                targets = [model.rows[i] for i in mine if model.rows[i].is_read]
+                for r in targets:
+                    r.is_read = False
+            else:
+                changed = client.delete_notifications(t, u, ids)
+                targets = [model.rows[i] for i in mine]
+                for r in targets:
+                    r.deleted = True
+            assert changed == len(targets)
+        elif op == "mark_all_read":
+            targets = [r for r in model.inbox(tenant, user) if not r.is_read]
+            assert client.mark_all_read(t, u) == len(targets)
+            for r in targets:
+                r.is_read = r.seen = True
+        else:
+            targets = [r for r in model.inbox(tenant, user) if not r.is_read and not r.seen]
+            assert client.mark_seen(t, u) == len(targets)
+            for r in targets:
+                r.seen = True
+        check(client, model, tenants, real)
+
+
+def check(client: Client, model: Model, tenants: list[UUID], real: Callable[[int | None], UUID | None]) -> None:
+    for tenant, t in enumerate(tenants):
+        for user in USERS:
+            expected = model.inbox(tenant, user)
+            listed = client.list_notifications(t, real(user), limit=100)
+            assert [n.id for n in listed] == [r.id for r in expected]
+            assert [n.is_read for n in listed] == [r.is_read for r in expected]
+            unread = client.list_notifications(t, real(user), unread_only=True, limit=100)
+            assert [n.id for n in unread] == [r.id for r in expected if not r.is_read]
+            assert client.unread_count(t, real(user)) == len(unread)
+            assert client.unseen_count(t, real(user)) == sum(1 for r in expected if not r.is_read and not r.seen)
