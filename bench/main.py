@@ -52,6 +52,7 @@ def run(config: Config) -> dict:
     try:
         env = Environment.probe(session.conn, config.redis_url)
         sample = draw(session.conn)
+        rows_as_built = _row_counts(session.conn)  # before the write operations add their own rows
         operations = [_describe(op, env) for op in OPERATIONS]
         pairs = _available_pairs(env)
         modes = _measure_modes(session, sample, pairs, config)
@@ -65,7 +66,7 @@ def run(config: Config) -> dict:
                 "timing": "per call: send, execute and receive all rows (libpq); Python row conversion excluded",
             },
             "machine": machine.describe(session.conn, config.redis_url if env.redis_ok else None),
-            "dataset": {"params": asdict(dataset.params), "how": how, "rows": _row_counts(session.conn)},
+            "dataset": {"params": asdict(dataset.params), "how": how, "rows": rows_as_built},
             "operations": operations,
             "modes": modes,
             "targets": {key: _check_targets(mode) for key, mode in modes.items() if "figures" in mode},

@@ -171,8 +171,8 @@ SELECT isnt_empty('SELECT * FROM counter_drift', 'a damaged counter is noticed')
 SELECT cmp_ok(notifydb._rebuild_inbox_counters(), '>=', 3::bigint, 'the rebuild counts the inboxes');
 SELECT is_empty('SELECT * FROM counter_drift', 'exact after the rebuild');
 
--- TRUNCATE (of the whole table: this transaction rolls back).
-TRUNCATE notifydb.notifications;
+-- TRUNCATE (of the whole table and the outbox that references it: this transaction rolls back).
+TRUNCATE notifydb.notifications, notifydb.delivery_outbox;
 SELECT is_empty('SELECT * FROM notifydb.inbox_counters', 'TRUNCATE empties the counters');
 
 SELECT * FROM finish();

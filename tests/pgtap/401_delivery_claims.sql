@@ -114,7 +114,8 @@ SELECT is(
 SELECT is(notifydb.complete_deliveries(ARRAY[pg_temp.job(1)]), 0::bigint, 'completing again counts nothing');
 SELECT results_eq(
     $$SELECT n.delivery_status, n.delivery_finished_at FROM notifydb.notifications AS n
-      JOIN jobs ON jobs.n IN (1, 2) WHERE n.title = 't' || jobs.n$$,
+      JOIN jobs ON jobs.n IN (1, 2)
+      WHERE n.tenant_id = '00000000-0000-0000-0000-0000000000a1' AND n.title = 't' || jobs.n$$,
     $$VALUES ('sent', pg_catalog.now()), ('sent', pg_catalog.now())$$,
     'the notifications show sent and when'
 );
@@ -129,7 +130,7 @@ SELECT is(notifydb.complete_deliveries(ARRAY[pg_temp.job(3)], 'failed'), 1::bigi
 SELECT is(
     (
         SELECT delivery_status FROM notifydb.notifications
-        WHERE title = 't3'
+        WHERE tenant_id = '00000000-0000-0000-0000-0000000000a1' AND title = 't3'
     ), 'failed', 'it shows as failed'
 );
 
@@ -169,7 +170,7 @@ SELECT is(
 SELECT is(
     (
         SELECT delivery_status FROM notifydb.notifications
-        WHERE title = 't4'
+        WHERE tenant_id = '00000000-0000-0000-0000-0000000000a1' AND title = 't4'
     ), 'failed',
     'and gives the delivery up as failed at once'
 );
@@ -183,7 +184,7 @@ SELECT is_empty(
 SELECT is(
     (
         SELECT delivery_status FROM notifydb.notifications
-        WHERE title = 't5'
+        WHERE tenant_id = '00000000-0000-0000-0000-0000000000a1' AND title = 't5'
     ), 'failed',
     'the claim gave it up as failed'
 );
