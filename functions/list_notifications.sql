@@ -47,12 +47,11 @@ BEGIN
         RAISE EXCEPTION 'p_before_created_at must be given with p_before_id'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- is_read is in no index (so marking read stays HOT): an unread-only
-    -- page filters the inbox index on the heap. The inbox counter bounds
-    -- that walk for a heavy user whose unread rows are old or few: the scan
-    -- starts at the newest unread row's created_at (an upper bound) and
-    -- stops after as many rows as are unread. A STABLE function reads the
-    -- counter and the rows in one snapshot.
+    -- An unread-only page walks notifications_unread_idx. The inbox counter
+    -- bounds that walk: nothing to read when nothing is unread, at most as
+    -- many rows as are unread, starting at the newest unread row's created_at
+    -- (an upper bound). A STABLE function reads the counter and the rows in
+    -- one snapshot.
     IF v_unread_only THEN
         IF p_user_id IS NULL THEN
             SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
@@ -74,8 +73,24 @@ BEGIN
             v_before_id := '00000000-0000-0000-0000-000000000000'::uuid;
         END IF;
     END IF;
-    -- Two forms, so that both walk notifications_inbox_idx newest first.
-    IF p_user_id IS NULL THEN
+    -- Four forms, so that each walks its index newest first: the tenant-level
+    -- inbox (user_id IS NULL) or a user's, all rows or the unread ones (a
+    -- literal NOT is_read, which a generic plan can match to the partial index).
+    IF p_user_id IS NULL AND v_unread_only THEN
+        RETURN QUERY
+        SELECT
+            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+            n.is_read, n.created_at, n.read_at, n.expires_at
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.user_id IS NULL
+            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND NOT n.is_read
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+        ORDER BY n.created_at DESC, n.id DESC
+        LIMIT v_limit;
+    ELSIF p_user_id IS NULL THEN
         RETURN QUERY
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
@@ -86,7 +101,20 @@ BEGIN
             AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-            AND NOT (v_unread_only AND n.is_read)
+        ORDER BY n.created_at DESC, n.id DESC
+        LIMIT v_limit;
+    ELSIF v_unread_only THEN
+        RETURN QUERY
+        SELECT
+            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+            n.is_read, n.created_at, n.read_at, n.expires_at
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.user_id = p_user_id
+            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND NOT n.is_read
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         ORDER BY n.created_at DESC, n.id DESC
         LIMIT v_limit;
     ELSE
@@ -100,7 +128,6 @@ BEGIN
             AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-            AND NOT (v_unread_only AND n.is_read)
         ORDER BY n.created_at DESC, n.id DESC
         LIMIT v_limit;
     END IF;

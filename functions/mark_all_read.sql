@@ -14,9 +14,9 @@ DECLARE
 BEGIN
     PERFORM notifydb._check_tenant_id(p_tenant_id);
     PERFORM notifydb._check_up_to(p_up_to);
-    -- One statement over the inbox index range; no indexed column changes,
-    -- so every row is a HOT update, and the statement trigger updates the
-    -- inbox's counter once. Two forms, so that both use the index.
+    -- One statement over the inbox's range of notifications_unread_idx; the
+    -- statement trigger updates the inbox's counter once. Two forms, so that
+    -- both use the index.
     IF p_user_id IS NULL THEN
         UPDATE notifydb.notifications AS n
         SET is_read = TRUE,

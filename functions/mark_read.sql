@@ -15,7 +15,7 @@ BEGIN
     -- Found by primary key; rows of another inbox fail the filter and are
     -- left alone, as if they did not exist. Only visible unread rows change,
     -- so a repeat changes nothing and the first read_at stands. Reading
-    -- also marks seen. None of these columns is indexed: a HOT update.
+    -- also marks seen. The row leaves notifications_unread_idx.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET is_read = TRUE,

@@ -12,7 +12,7 @@ DECLARE
 BEGIN
     PERFORM notifydb._check_tenant_id(p_tenant_id);
     -- The exact counter, less the inbox's expired rows that retention has
-    -- not deleted yet (few, found through notifications_inbox_expiry_idx).
+    -- not deleted yet (an index-only count of notifications_unread_expiry_idx).
     -- Two forms, so that both look the inbox up by index.
     IF p_user_id IS NULL THEN
         SELECT

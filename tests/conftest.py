@@ -8,8 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from notifydb.migrations import Migrator
-from tests.support.postgres_server import PgServer, start_postgres
+from tests.support.postgres_server import PgServer, migrated, start_postgres
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,8 +31,7 @@ def pg_server() -> Iterator[PgServer]:
 @pytest.fixture(scope="session")
 def migrated_dsn(pg_server: PgServer) -> str:
     """A database migrated with the project's scripts, with pgTAP installed."""
-    dsn = pg_server.create_database("notifydb_test_migrated")
-    Migrator(dsn, PROJECT_ROOT, log=lambda _line: None).migrate()
+    dsn = migrated(pg_server.create_database("notifydb_test_migrated"))
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
     return dsn

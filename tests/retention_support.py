@@ -8,17 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from psycopg.conninfo import make_conninfo
-
-from notifydb.migrations import Migrator
-from tests.conftest import PROJECT_ROOT
 
 TENANT = uuid.UUID("00000000-0000-0000-0000-00000000000a")
-
-
-def migrate(dsn: str) -> str:
-    Migrator(dsn, PROJECT_ROOT, log=lambda _line: None).migrate()
-    return dsn
 
 
 def add_notification(conn: psycopg.Connection, label: str, age: str, expires_in=None, deleted_ago=None) -> None:
@@ -67,26 +58,6 @@ def call(dsn: str, statement: str, params=None) -> tuple[object, list[str]]:
         cursor = conn.execute(statement, params)
         row = cursor.fetchone() if cursor.description else None
     return (row[0] if row else None), notices
-
-
-@contextmanager
-def login_role(admin_dsn: str, *granted: str) -> Iterator[str]:
-    """A throwaway LOGIN role holding `granted`; yields its name. Roles are cluster-wide: dropped after."""
-    name = f"notifydb_test_login_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{name}" LOGIN')
-        for role in granted:
-            conn.execute(f'GRANT "{role}" TO "{name}"')
-    try:
-        yield name
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP OWNED BY "{name}"')
-            conn.execute(f'DROP ROLE "{name}"')
-
-
-def as_user(dsn: str, user: str) -> str:
-    return make_conninfo(dsn, user=user)
 
 
 @contextmanager

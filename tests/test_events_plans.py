@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from notifydb.migrations import Migrator
-from tests.conftest import PROJECT_ROOT
+from tests.support.postgres_server import migrated
 
 ROWS = 1_000_000
 SEVERITIES = [None, "low", "medium", "high", "critical"]
@@ -49,8 +48,7 @@ FROM generate_series(1::bigint, {ROWS}) AS g
 
 @pytest.fixture(scope="module")
 def million_events(pg_server) -> Iterator[psycopg.Connection]:
-    dsn = pg_server.create_database("notifydb_test_events_plans")
-    Migrator(dsn, PROJECT_ROOT, log=lambda _line: None).migrate()
+    dsn = migrated(pg_server.create_database("notifydb_test_events_plans"))
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(LOAD)
         conn.execute("VACUUM (ANALYZE) notifydb.admin_system_events")

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import psycopg
 import pytest
-from psycopg import errors, sql
-from psycopg.conninfo import make_conninfo
+from psycopg import errors
+
+from tests.support.roles import login_role
 
 
 @pytest.fixture
 def login_as(migrated_dsn: str) -> Iterator:
     """login_as('notifydb_app') -> a DSN for a new LOGIN role granted only that role; dropped afterwards."""
-    created: list[str] = []
-
-    def make(granted: str) -> str:
-        name = f"events_test_{granted}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(migrated_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(granted), sql.Identifier(name)))
-        created.append(name)
-        return make_conninfo(migrated_dsn, user=name)
-
-    yield make
-    with psycopg.connect(migrated_dsn, autocommit=True) as conn:
-        for name in created:
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+    with ExitStack() as roles:
+        yield lambda granted: roles.enter_context(login_role(migrated_dsn, granted))
 
 
 def _record(conn: psycopg.Connection) -> int:

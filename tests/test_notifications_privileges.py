@@ -8,10 +8,9 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from notifydb import Client
+from tests.support.roles import login_role
 
 TABLES = [
     "notifydb.notifications",
@@ -25,14 +24,8 @@ TENANT_TABLES = {"notifydb.notifications", "notifydb.inbox_counters", "notifydb.
 
 @pytest.fixture
 def app_dsn(migrated_dsn: str) -> Iterator[str]:
-    role = f"notifydb_test_app_{uuid4().hex[:10]}"
-    with psycopg.connect(migrated_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE notifydb_app").format(sql.Identifier(role)))
-    try:
-        yield make_conninfo(migrated_dsn, user=role)
-    finally:
-        with psycopg.connect(migrated_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    with login_role(migrated_dsn, "notifydb_app") as dsn:
+        yield dsn
 
 
 def test_every_notification_function_works(app_dsn: str) -> None:

@@ -19,15 +19,15 @@ from tests.support.delivery import (
     clear,
     delivery_statuses,
     insert_notifications,
-    login_role,
-    migrated_database,
     outbox,
 )
+from tests.support.postgres_server import migrated
+from tests.support.roles import login_role
 
 
 @pytest.fixture(scope="module")
 def dsn(pg_server) -> str:
-    return migrated_database(pg_server, "notifydb_test_relay_cli")
+    return migrated(pg_server.create_database("notifydb_test_relay_cli"))
 
 
 @pytest.fixture(scope="module")

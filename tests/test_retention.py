@@ -13,15 +13,14 @@ from psycopg.conninfo import conninfo_to_dict
 from tests.retention_support import (
     add_event,
     add_notification,
-    as_user,
     call,
     descriptions,
-    login_role,
-    migrate,
     purge_held_mid_batch,
     titles,
     wait_for_advisory_waiter,
 )
+from tests.support.postgres_server import migrated
+from tests.support.roles import login_role
 
 LOCK_KEY = "notifydb._retention_lock_key()"
 
@@ -29,7 +28,7 @@ LOCK_KEY = "notifydb._retention_lock_key()"
 @pytest.fixture(scope="module")
 def migrated_template(pg_server) -> str:
     """Migrated once; each test gets a copy (CREATE DATABASE ... TEMPLATE), much faster than migrating."""
-    dsn = migrate(pg_server.create_database("notifydb_test_retention_template"))
+    dsn = migrated(pg_server.create_database("notifydb_test_retention_template"))
     return conninfo_to_dict(dsn)["dbname"]
 
 
@@ -279,8 +278,7 @@ def test_a_purge_in_progress_blocks_no_reader_and_takes_only_row_locks(dsn, db):
 def test_a_login_role_with_notifydb_retention_may_call_but_not_touch_tables(pg_server, dsn, db):
     add_notification(db, "old", "100 days")
     add_event(db, "old", "200 days")
-    with login_role(pg_server.admin_dsn, "notifydb_retention") as user:
-        job_dsn = as_user(dsn, user)
+    with login_role(dsn, "notifydb_retention") as job_dsn:
         assert call(job_dsn, "CALL notifydb.purge_notifications()")[0] == 1
         assert call(job_dsn, "CALL notifydb.purge_events()")[0] == 1
         call(job_dsn, "CALL notifydb.run_retention()")
@@ -295,7 +293,7 @@ def test_a_login_role_with_notifydb_retention_may_call_but_not_touch_tables(pg_s
             ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(statement)
-    with login_role(pg_server.admin_dsn, "notifydb_app") as user, psycopg.connect(as_user(dsn, user)) as conn:
+    with login_role(dsn, "notifydb_app") as app_dsn, psycopg.connect(app_dsn) as conn:
         for procedure in ("purge_notifications()", "purge_events()", "run_retention()"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"CALL notifydb.{procedure}")

@@ -15,9 +15,10 @@ import psycopg
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.retention_support import add_event, add_notification, descriptions, migrate, titles
+from tests.retention_support import add_event, add_notification, descriptions, titles
 from tests.support.cli import run_cli
 from tests.support.cluster import LocalCluster
+from tests.support.postgres_server import migrated
 
 JOB_COLUMNS = "SELECT jobname, schedule, command, database, username FROM cron.job"
 
@@ -43,7 +44,7 @@ def prepare_notifydb(cluster: LocalCluster, cron_database: str) -> str:
         conn.execute("CREATE DATABASE notifydb_app")
     with connect(cluster.dsn(cron_database)) as conn:
         conn.execute("CREATE EXTENSION pg_cron")
-    return migrate(cluster.dsn("notifydb_app"))
+    return migrated(cluster.dsn("notifydb_app"))
 
 
 def wait_for_job_run(cron_dsn: str, timeout: float = 20) -> tuple[str, str]:

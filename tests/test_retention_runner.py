@@ -10,13 +10,14 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from notifydb import retention
-from tests.retention_support import add_event, add_notification, descriptions, migrate, purge_held_mid_batch, titles
+from tests.retention_support import add_event, add_notification, descriptions, purge_held_mid_batch, titles
 from tests.support.cli import run_cli
+from tests.support.postgres_server import migrated
 
 
 @pytest.fixture(scope="module")
 def migrated_template(pg_server) -> str:
-    return conninfo_to_dict(migrate(pg_server.create_database("notifydb_test_runner_template")))["dbname"]
+    return conninfo_to_dict(migrated(pg_server.create_database("notifydb_test_runner_template")))["dbname"]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ SELECT is_empty(
       JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid
       WHERE c.relname IN ('notifications_expires_at_idx', 'notifications_created_at_idx', 'notifications_deleted_at_idx')
         AND pg_catalog.pg_get_indexdef(i.indexrelid) ~ '(is_read|read_at|seen_at)'$$,
-    'no retention index contains is_read, read_at or seen_at (read updates stay HOT)'
+    'no retention index contains is_read, read_at or seen_at'
 );
 
 -- The policy guard.

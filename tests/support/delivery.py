@@ -3,40 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
-
-from notifydb.migrations import Migrator
-from tests.support.cli import PROJECT_ROOT
-from tests.support.postgres_server import PgServer
-
-
-def migrated_database(pg_server: PgServer, prefix: str) -> str:
-    dsn = pg_server.create_database(prefix)
-    Migrator(dsn, PROJECT_ROOT, log=lambda _line: None).migrate()
-    return dsn
-
-
-@contextmanager
-def login_role(dsn: str, member_of: str) -> Iterator[str]:
-    """A LOGIN role granted ``member_of``; yields a DSN that connects as it."""
-    name = f"notifydb_test_{member_of.removeprefix('notifydb_')}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(member_of), sql.Identifier(name)))
-    try:
-        yield make_conninfo(dsn, user=name)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 def insert_notifications(dsn: str, count: int, channel: str = "email") -> list[uuid.UUID]:

@@ -11,6 +11,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from notifydb.migrations import Migrator
+from tests.support.cli import PROJECT_ROOT
 from tests.support.cluster import ClusterUnavailable, LocalCluster
 
 # The testcontainers path needs an image that carries pgTAP and pg_cron.
@@ -44,6 +46,12 @@ class PgServer:
             for name in self._created:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         self._created.clear()
+
+
+def migrated(dsn: str) -> str:
+    """Apply the project's scripts to the database at `dsn`, quietly; returns `dsn`."""
+    Migrator(dsn, PROJECT_ROOT, log=lambda _line: None).migrate()
+    return dsn
 
 
 def _from_environment() -> tuple[PgServer, Callable[[], None]] | None:
