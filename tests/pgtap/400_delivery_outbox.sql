@@ -2,7 +2,7 @@
 -- none for in_app or a deduplicated insert, in the same statement; deleting a
 -- notification deletes its job.
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 SELECT has_table('notifydb', 'delivery_outbox', 'the outbox table exists');
 SELECT has_table('notifydb', 'delivery_policy', 'the delivery policy table exists');
@@ -81,6 +81,9 @@ SELECT throws_ok(
       VALUES ('00000000-0000-0000-0000-00000000dead', '00000000-0000-0000-0000-0000000000a1', 'email')$$,
     '23503', NULL, 'no job without its notification'
 );
+
+TRUNCATE notifydb.notifications;
+SELECT is((SELECT count(*) FROM notifydb.delivery_outbox), 0::bigint, 'truncating notifications empties the outbox');
 
 SELECT * FROM finish();
 ROLLBACK;
