@@ -289,10 +289,12 @@ class Dataset:
         vacuum_analyze(conn)
         conn.execute("CHECKPOINT")
 
-    def restore_reserve(self, conn: psycopg.Connection) -> int:
+    def restore_reserve(self) -> int:
         """Stage the purge reserve again into both schemas (after a purge and a VACUUM,
-        the rows fill the freed pages, spread through the heap as before)."""
-        self._load_session(conn)
-        count = sum(self._load_notifications(conn, chunk, live=False, reserve=True) for chunk in range(CHUNKS))
-        self.finalize(conn)
+        the rows fill the freed pages, spread through the heap as before). On a connection
+        of its own, so the bulk-load settings never reach the measuring session."""
+        with self.connect() as conn:
+            self._load_session(conn)
+            count = sum(self._load_notifications(conn, chunk, live=False, reserve=True) for chunk in range(CHUNKS))
+            self.finalize(conn)
         return count

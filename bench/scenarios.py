@@ -141,7 +141,7 @@ def purge(session: Session, dataset: Dataset, workers: Workers, **_: object) -> 
             cycle["sides"][side] = _purge_once(conn, side, purger, workers if readers else None)
         vacuum_analyze(conn)
         cycle["after_vacuum"] = _sizes(conn)
-        cycle["reserve_restored"] = dataset.restore_reserve(conn)
+        cycle["reserve_restored"] = dataset.restore_reserve()
         cycle["after_refill"] = _sizes(conn)
         cycles.append(cycle)
     alone = cycles[0]["sides"]["notifydb"]["rows_per_s"]
