@@ -13,6 +13,9 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- Left to choose, plpgsql re-plans the severity probes on every call (a
+-- generic LIMIT looks dear to it); their plan is the same for any value.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_rank integer := pg_catalog.array_position(
