@@ -13,8 +13,9 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
--- Left to choose, plpgsql re-plans the severity probes on every call (a
--- generic LIMIT looks dear to it); their plan is the same for any value.
+-- Left to choose, plpgsql re-plans the severity probes and the all-events
+-- page on every call (a generic LIMIT looks dear to it), though each of
+-- these queries has one best plan whatever the arguments.
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE

@@ -2,7 +2,7 @@
 -- Indexes for list_events without a severity filter (p_min_severity NULL or
 -- 'low'), its most frequent calls: one backward scan of one of these returns
 -- the page directly, in id order, where the per-severity indexes of V0200
--- need four probes, a sort of their ids and a second lookup of each row by
+-- need up to four probes, a sort of their ids and a second lookup of each row by
 -- primary key. For all tenants and all events the primary key itself is that
 -- scan.
 --
