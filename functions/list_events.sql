@@ -13,6 +13,10 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- Left to choose, plpgsql re-plans the severity probes and the all-events
+-- page on every call (a generic LIMIT looks dear to it), though each of
+-- these queries has one best plan whatever the arguments.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_rank integer := pg_catalog.array_position(
@@ -26,6 +30,30 @@ BEGIN
         RAISE EXCEPTION 'p_min_severity must be low, medium, high or critical'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+
+    -- Any severity (the frequent case): one backward scan of an id-ordered
+    -- index (see V0203) returns the page itself, rows included. All
+    -- tenants' unresolved events take the per-severity probes below.
+    IF v_rank = 1 AND p_tenant_id IS NOT NULL AND p_unresolved_only THEN
+        RETURN QUERY
+        SELECT e.* FROM notifydb.admin_system_events AS e
+        WHERE e.tenant_id = p_tenant_id AND NOT e.is_resolved AND e.id < v_before_id
+        ORDER BY e.id DESC LIMIT v_limit;
+        RETURN;
+    ELSIF v_rank = 1 AND p_tenant_id IS NOT NULL THEN
+        RETURN QUERY
+        SELECT e.* FROM notifydb.admin_system_events AS e
+        WHERE e.tenant_id = p_tenant_id AND e.id < v_before_id
+        ORDER BY e.id DESC LIMIT v_limit;
+        RETURN;
+    ELSIF v_rank = 1 AND p_unresolved_only IS NOT TRUE THEN
+        RETURN QUERY
+        SELECT e.* FROM notifydb.admin_system_events AS e
+        WHERE e.id < v_before_id
+        ORDER BY e.id DESC LIMIT v_limit;
+        RETURN;
+    END IF;
+
     v_severities := (notifydb._event_severities())[v_rank:];
 
     -- Each severity's newest v_limit ids come from one index range already
@@ -81,19 +109,19 @@ BEGIN
         INNER JOIN notifydb.admin_system_events AS e ON e.id = page.id
         ORDER BY e.id DESC;
     ELSE
+        -- All events of all tenants are dense in the table: rows inserted
+        -- together share pages, so reading the newest rows of a severity in
+        -- its range costs fewer page reads than ids first, then each row by
+        -- primary key. (The other cases' rows are sparse: a page each.)
         RETURN QUERY
-        SELECT e.* FROM (
-            SELECT newest.id FROM pg_catalog.unnest(v_severities) AS s (severity)
-            CROSS JOIN LATERAL (
-                SELECT e.id FROM notifydb.admin_system_events AS e
-                WHERE e.severity BETWEEN s.severity AND s.severity
-                    AND e.id < v_before_id
-                ORDER BY e.severity DESC, e.id DESC LIMIT v_limit
-            ) AS newest
-            ORDER BY newest.id DESC LIMIT v_limit
-        ) AS page
-        INNER JOIN notifydb.admin_system_events AS e ON e.id = page.id
-        ORDER BY e.id DESC;
+        SELECT newest.* FROM pg_catalog.unnest(v_severities) AS s (severity)
+        CROSS JOIN LATERAL (
+            SELECT e.* FROM notifydb.admin_system_events AS e
+            WHERE e.severity BETWEEN s.severity AND s.severity
+                AND e.id < v_before_id
+            ORDER BY e.severity DESC, e.id DESC LIMIT v_limit
+        ) AS newest
+        ORDER BY newest.id DESC LIMIT v_limit;
     END IF;
 END
 $$;
