@@ -8,6 +8,9 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- A heavy inbox's statement puts tens of thousands of old and new rows in the
+-- counter trigger's transition tables: keep them in memory, not temp files.
+SET work_mem = '64MB'
 AS $$
 DECLARE
     v_changed bigint;
