@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from notifydb import lua
@@ -24,7 +24,7 @@ from notifydb.redis_connection import REDIS_ERRORS, RedisClient, require_fail_fa
 
 logger = logging.getLogger("notifydb.unread_cache")
 
-NO_GENERATION = "0"
+NO_GENERATION = "0"  # what a reader notes when the inbox has no generation yet
 
 
 class CountSource(Protocol):
@@ -33,11 +33,6 @@ class CountSource(Protocol):
     def unread_count(self, tenant_id: UUID, user_id: UUID | None) -> int: ...
 
     def add_write_listener(self, listener: WriteListener) -> None: ...
-
-
-class Cached(NamedTuple):
-    count: int | None
-    generation: str  # as seen before reading Postgres; NO_GENERATION when there is none
 
 
 @dataclass(frozen=True)
@@ -74,12 +69,17 @@ class UnreadCountCache:
     def get(self, tenant_id: UUID, user_id: UUID | None) -> int:
         """The inbox's unread count; never raises for Redis trouble."""
         keys = inbox_keys(tenant_id, user_id)
-        cached = self._read(keys)
-        if cached is not None and cached.count is not None:
-            return cached.count
+        try:
+            # A hit costs one GET; only a miss reads the generation, still before Postgres.
+            cached = self._redis.get(keys.count)
+            if cached is not None:
+                return int(cached)
+            generation = self._redis.get(keys.generation)
+        except REDIS_ERRORS as exc:
+            logger.warning("unread count from Postgres: Redis failed (%s: %s)", type(exc).__name__, exc)
+            return self._client.unread_count(tenant_id=tenant_id, user_id=user_id)
         count = self._client.unread_count(tenant_id=tenant_id, user_id=user_id)
-        if cached is not None:
-            self._store_if_current(keys, cached.generation, count)
+        self._store_if_current(keys, generation.decode() if generation is not None else NO_GENERATION, count)
         return count
 
     def invalidate(self, tenant_id: UUID, user_id: UUID | None) -> None:
@@ -91,18 +91,6 @@ class UnreadCountCache:
             logger.warning(
                 "unread count not invalidated (%s: %s); stale for up to %s s", type(exc).__name__, exc, self._ttl
             )
-
-    def _read(self, keys: InboxKeys) -> Cached | None:
-        """What Redis holds for the inbox, or None when Redis failed."""
-        try:
-            count, generation = self._redis.mget(keys.count, keys.generation)
-        except REDIS_ERRORS as exc:
-            logger.warning("unread count from Postgres: Redis failed (%s: %s)", type(exc).__name__, exc)
-            return None
-        return Cached(
-            count=int(count) if count is not None else None,
-            generation=generation.decode() if generation is not None else NO_GENERATION,
-        )
 
     def _store_if_current(self, keys: InboxKeys, generation: str, count: int) -> None:
         try:

@@ -175,3 +175,28 @@ def test_policies_of_one_identity_share_a_cluster_slot(cluster_client: RedisClie
     assert len(nodes) == 3  # identities spread over every primary; checks still work on each
     for i in range(50):
         assert limiter.check([RESET, VERIFY, STEADY], f"user{i}@example.com").allowed
+
+
+@pytest.mark.parametrize(
+    "policies",
+    [RESET, STUBBORN, STEADY, [RESET, STUBBORN, STEADY], [Policy("auth:tight", limit=1, window_seconds=3600), VERIFY]],
+    ids=["sliding_window", "count_rejected", "gcra", "three_policies", "all_or_nothing"],
+)
+def test_a_check_reports_the_state_a_peek_then_reads(any_redis: RedisClient, policies) -> None:
+    """The script derives a check's answer from what it read and wrote; a peek reads it back from Redis."""
+    limiter = RateLimiter(any_redis)
+    for _ in range(6):
+        checked = limiter.check(policies, "state@example.com")
+        peeked = limiter.peek(policies, "state@example.com")
+        for after_check, read_back in zip(checked.details or (checked,), peeked.details or (peeked,), strict=True):
+            assert read_back.remaining == after_check.remaining
+            assert 0 <= after_check.reset_after - read_back.reset_after < 1.0
+            if not after_check.allowed and not read_back.allowed:
+                assert 0 <= after_check.retry_after - read_back.retry_after < 1.0
+
+
+def test_keys_follow_the_secret_of_each_limiter(any_redis: RedisClient) -> None:
+    """Tags are remembered per (identity, secret): limiters with other secrets never share them."""
+    keys = [RateLimiter(any_redis, secret=s).keys(RESET, "k@example.com")[0] for s in (b"one", b"two", None, b"one")]
+    assert len(set(keys[:3])) == 3 and keys[3] == keys[0]
+    assert keys[2] == "auth:password-reset:{k@example.com}:tries:sw1"

@@ -14,6 +14,7 @@ percent-escaped so the tag always ends where the identity ends.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 
@@ -23,6 +24,9 @@ from notifydb.ratelimit.policy import Policy
 _ESCAPES = str.maketrans({"%": "%25", "{": "%7B", "}": "%7D"})
 
 
+# Normalising (NFKC, casefold, IDNA) and the HMAC cost more than the Redis round trip, and
+# the identities worth limiting are the ones that come back: remember the latest few.
+@functools.lru_cache(maxsize=4096)
 def identity_tag(identity: str, secret: bytes | None) -> str:
     """What goes between the braces for `identity`."""
     normalised = normalise_identity(identity)

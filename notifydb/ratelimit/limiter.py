@@ -52,7 +52,8 @@ class RateLimiter:
 
     def _decide(self, mode: str, policies: tuple[Policy, ...], identity: str) -> Decision:
         keys = self.keys(policies, identity)
-        args = [mode, secrets.token_hex(8)]
+        # 64 random bits make each attempt's sorted-set member unique; raw bytes are cheapest.
+        args = [mode, secrets.token_bytes(8)]
         for policy in policies:
             args += [_SCRIPT_ALGORITHMS[policy.algorithm], policy.limit, policy.window_ms, int(policy.count_rejected)]
         try:
@@ -64,7 +65,9 @@ class RateLimiter:
 
 
 def _as_tuple(policies: Policy | Sequence[Policy]) -> tuple[Policy, ...]:
-    result = (policies,) if isinstance(policies, Policy) else tuple(policies)
+    if isinstance(policies, Policy):
+        return (policies,)
+    result = tuple(policies)
     if not result:
         raise ValueError("policies must name at least one Policy")
     if len({policy.name for policy in result}) != len(result):
