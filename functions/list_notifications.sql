@@ -41,28 +41,34 @@ DECLARE
     );
     v_unread bigint;
     v_unread_newest_at timestamptz;
+    v_read_horizon timestamptz;
+    v_read_horizon_at timestamptz;
 BEGIN
     PERFORM notifydb._check_tenant_id(p_tenant_id);
     IF p_before_id IS NOT NULL AND p_before_created_at IS NULL THEN
         RAISE EXCEPTION 'p_before_created_at must be given with p_before_id'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- An unread-only page walks notifications_unread_idx. The inbox counter
-    -- bounds that walk: nothing to read when nothing is unread, at most as
-    -- many rows as are unread, starting at the newest unread row's created_at
-    -- (an upper bound). A STABLE function reads the counter and the rows in
+    -- The inbox's counter: its read horizon says which rows are read beyond
+    -- is_read, and it bounds an unread-only walk of notifications_unread_idx:
+    -- nothing to read when nothing is unread, at most as many rows as are
+    -- unread, from the newest unread row's created_at (an upper bound) down
+    -- to the horizon. A STABLE function reads the counter and the rows in
     -- one snapshot.
+    IF p_user_id IS NULL THEN
+        SELECT c.unread, c.unread_newest_at, c.read_horizon, c.read_horizon_at
+        INTO v_unread, v_unread_newest_at, v_read_horizon, v_read_horizon_at
+        FROM notifydb.inbox_counters AS c
+        WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL;
+    ELSE
+        SELECT c.unread, c.unread_newest_at, c.read_horizon, c.read_horizon_at
+        INTO v_unread, v_unread_newest_at, v_read_horizon, v_read_horizon_at
+        FROM notifydb.inbox_counters AS c
+        WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id;
+    END IF;
+    v_read_horizon := coalesce(v_read_horizon, '-infinity');
     IF v_unread_only THEN
-        IF p_user_id IS NULL THEN
-            SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL;
-        ELSE
-            SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id;
-        END IF;
-        IF COALESCE(v_unread, 0) = 0 THEN
+        IF coalesce(v_unread, 0) = 0 THEN
             RETURN;
         END IF;
         v_limit := LEAST(v_limit, v_unread);
@@ -85,6 +91,7 @@ BEGIN
         WHERE n.tenant_id = p_tenant_id
             AND n.user_id IS NULL
             AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND n.created_at > v_read_horizon
             AND NOT n.is_read
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
@@ -94,7 +101,10 @@ BEGIN
         RETURN QUERY
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read, n.created_at, n.read_at, n.expires_at
+            n.is_read OR n.created_at <= v_read_horizon,
+            n.created_at,
+            CASE WHEN n.is_read THEN n.read_at WHEN n.created_at <= v_read_horizon THEN v_read_horizon_at END,
+            n.expires_at
         FROM notifydb.notifications AS n
         WHERE n.tenant_id = p_tenant_id
             AND n.user_id IS NULL
@@ -112,6 +122,7 @@ BEGIN
         WHERE n.tenant_id = p_tenant_id
             AND n.user_id = p_user_id
             AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND n.created_at > v_read_horizon
             AND NOT n.is_read
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
@@ -121,7 +132,10 @@ BEGIN
         RETURN QUERY
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read, n.created_at, n.read_at, n.expires_at
+            n.is_read OR n.created_at <= v_read_horizon,
+            n.created_at,
+            CASE WHEN n.is_read THEN n.read_at WHEN n.created_at <= v_read_horizon THEN v_read_horizon_at END,
+            n.expires_at
         FROM notifydb.notifications AS n
         WHERE n.tenant_id = p_tenant_id
             AND n.user_id = p_user_id
