@@ -9,6 +9,8 @@ import psycopg
 
 from notifydb.commands import bench, migrate, ratelimit, relay, retention, schedule, status, test
 from notifydb.connection import describe_target, resolve_dsn
+from notifydb.migrations import MigrationError
+from notifydb.migrations.scripts import ScriptLayoutError
 
 COMMANDS = (migrate, status, retention, schedule, relay, test, ratelimit, bench)
 
@@ -35,12 +37,24 @@ def main(argv: list[str] | None = None) -> int:
     args.dsn = resolve_dsn(getattr(args, "dsn", None))
     try:
         return args.run(args)
-    except psycopg.OperationalError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"notifydb: {describe_target(args.dsn)}: {first_line}", file=sys.stderr)
+    except psycopg.Error as exc:
+        # Unreachable server, failed authentication, malformed DSN, missing
+        # privilege: what a DBA fixes from one line, so no traceback.
+        print(f"notifydb: {describe_target(args.dsn)}: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except MigrationError as exc:
+        print(f"notifydb: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ScriptLayoutError as exc:
+        print(f"notifydb: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 DSN_VARIABLES = ("NOTIFYDB_DSN", "DATABASE_URL")
@@ -24,8 +25,8 @@ def describe_target(dsn: str) -> str:
     """host:port/dbname as user, never the password."""
     try:
         params = conninfo_to_dict(dsn)
-    except Exception:
-        return "the database"
+    except psycopg.ProgrammingError:  # malformed: the caller reports libpq's reason
+        return "invalid DSN"
     host = params.get("host") or os.environ.get("PGHOST") or "local socket"
     port = params.get("port") or os.environ.get("PGPORT") or "5432"
     dbname = params.get("dbname") or os.environ.get("PGDATABASE") or "(default database)"

@@ -15,12 +15,22 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fixtures_redis"]
 
 
+# Where the session's PostgreSQL came from, for the summary at the end.
+PG_ORIGIN = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if PG_ORIGIN in config.stash:
+        terminalreporter.write_line(f"PostgreSQL for these tests: {config.stash[PG_ORIGIN]}")
+
+
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+def pg_server(request: pytest.FixtureRequest) -> Iterator[PgServer]:
     try:
         server, stop = start_postgres()
     except Exception as exc:
         pytest.fail(str(exc), pytrace=False)
+    request.config.stash[PG_ORIGIN] = server.origin
     try:
         yield server
         server.drop_created()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -45,19 +48,84 @@ def test_second_run_changes_nothing(fresh_dsn: str) -> None:
     assert history(fresh_dsn) == before
 
 
-def test_dsn_from_environment(fresh_dsn: str) -> None:
-    result = run_cli("migrate", env={"NOTIFYDB_DSN": fresh_dsn, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"})
-    assert result.returncode == 0, result.stderr
-    assert schema_exists(fresh_dsn)
+def expected_plan_line(path: Path) -> str:
+    """What the dry run prints for a script, worked out here from the file itself."""
+    content = path.read_bytes()
+    kind = "versioned" if path.parent.name == "schema" else "repeatable"
+    mode = "non-transactional" if b"\n-- notifydb:no-transaction\n" in b"\n" + content else "transactional"
+    checksum = hashlib.sha256(content.replace(b"\r\n", b"\n")).hexdigest()
+    return f"would apply  {path.relative_to(path.parents[1]).as_posix()}  {kind}  sha256:{checksum}  {mode}"
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(fresh_dsn: str) -> None:
     result = run_cli("migrate", "--dry-run", "--dsn", fresh_dsn)
     assert result.returncode == 0, result.stderr
-    for name in VERSIONED:
-        assert name in result.stdout
-    assert "transactional" in result.stdout and "sha256:" in result.stdout
+    scripts = [PROJECT_ROOT / "schema" / name for name in VERSIONED] + sorted(
+        path for folder in ("functions", "retention") for path in (PROJECT_ROOT / folder).glob("*.sql")
+    )
+    assert result.stdout.splitlines() == [expected_plan_line(path) for path in scripts]
+    assert any(line.endswith("  non-transactional") for line in result.stdout.splitlines())
     assert not schema_exists(fresh_dsn)
+
+
+def test_dry_run_on_a_partly_migrated_database_lists_only_what_is_new(fresh_dsn: str, tmp_path: Path) -> None:
+    scripts = copy_scripts(tmp_path)
+    assert run_cli("migrate", "--dsn", fresh_dsn, "--scripts-dir", str(scripts)).returncode == 0
+    before = history(fresh_dsn)
+    added = add_versioned(
+        scripts, "planned_table", "SET LOCAL ROLE notifydb_owner;\nCREATE TABLE notifydb.planned (x int);\n"
+    )
+    changed = scripts / "functions" / "unread_count.sql"
+    changed.write_text(changed.read_text() + "\n-- a changed repeatable script\n")
+
+    result = run_cli("migrate", "--dry-run", "--dsn", fresh_dsn, "--scripts-dir", str(scripts))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [expected_plan_line(added), expected_plan_line(changed)]
+    assert history(fresh_dsn) == before
+    with psycopg.connect(fresh_dsn) as conn:
+        assert conn.execute("SELECT to_regclass('notifydb.planned')").fetchone()[0] is None
+
+
+def test_dry_run_with_drift_exits_4_like_migrate(fresh_dsn: str, tmp_path: Path) -> None:
+    scripts = copy_scripts(tmp_path)
+    assert run_cli("migrate", "--dsn", fresh_dsn, "--scripts-dir", str(scripts)).returncode == 0
+    applied = scripts / "schema" / VERSIONED[0]
+    applied.write_text(applied.read_text() + "\n-- an edit after the fact\n")
+    result = run_cli("migrate", "--dry-run", "--dsn", fresh_dsn, "--scripts-dir", str(scripts))
+    assert result.returncode == 4
+    assert result.stdout.splitlines() == [f"refuse  schema/{VERSIONED[0]}: modified", "dry run: nothing to apply"]
+
+
+def test_history_records_checksum_user_version_and_time(fresh_dsn: str) -> None:
+    assert run_cli("migrate", "--dsn", fresh_dsn).returncode == 0
+    with psycopg.connect(fresh_dsn) as conn:
+        me, now = conn.execute("SELECT session_user, now()").fetchone()
+        rows = conn.execute(
+            "SELECT version, kind, script, checksum, installed_by, installed_at, execution_ms, success"
+            " FROM notifydb.schema_history ORDER BY installed_rank"
+        ).fetchall()
+    assert len(rows) == len(VERSIONED) + len(REPEATABLE)
+    for version, kind, script, checksum, installed_by, installed_at, execution_ms, success in rows:
+        content = (PROJECT_ROOT / script).read_bytes().replace(b"\r\n", b"\n")
+        assert checksum == hashlib.sha256(content).hexdigest(), script
+        name = re.fullmatch(r"V(\d+)__\w+\.sql", Path(script).name)
+        assert (kind, version) == (("versioned", name[1]) if name else ("repeatable", None)), script
+        assert installed_by == me and success
+        assert now - timedelta(minutes=10) < installed_at <= now
+        assert execution_ms >= 0
+    assert sum(row[6] for row in rows) > 0, "execution times are measured"
+
+
+def test_a_vanished_applied_script_is_reported_missing_and_refused(fresh_dsn: str, tmp_path: Path) -> None:
+    scripts = copy_scripts(tmp_path)
+    assert run_cli("migrate", "--dsn", fresh_dsn, "--scripts-dir", str(scripts)).returncode == 0
+    (scripts / "schema" / VERSIONED[-1]).unlink()
+    status = run_cli("status", "--dsn", fresh_dsn, "--scripts-dir", str(scripts))
+    assert status.returncode == 4
+    assert f"missing   versioned  schema/{VERSIONED[-1]}" in status.stdout
+    refused = run_cli("migrate", "--dsn", fresh_dsn, "--scripts-dir", str(scripts))
+    assert refused.returncode == 4
+    assert f"schema/{VERSIONED[-1]} (missing)" in refused.stderr
 
 
 def test_status_codes_and_json(fresh_dsn: str, tmp_path: Path) -> None:
@@ -108,11 +176,3 @@ def test_second_database_in_the_same_cluster(pg_server) -> None:
     result = run_cli("migrate", "--dsn", second)
     assert result.returncode == 0, result.stderr
     assert run_cli("status", "--dsn", second).returncode == 0
-
-
-def test_unreachable_server_is_one_clear_line() -> None:
-    result = run_cli("status", "--dsn", "postgresql://postgres@127.0.0.1:1/nowhere")
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("notifydb: 127.0.0.1:1/nowhere as postgres:")

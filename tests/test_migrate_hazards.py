@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from notifydb.migrations.lock import LOCK_KEY
 from tests.support.cli import run_cli, start_cli
@@ -186,3 +189,76 @@ def test_repeatable_script_is_reapplied_only_when_changed(fresh_dsn: str, tmp_pa
         assert conn.execute(
             "SELECT count(*) FROM notifydb.schema_history WHERE script = 'functions/zz_answer.sql'"
         ).fetchone() == (2,)
+
+
+def test_error_line_is_that_of_the_failing_token_in_a_later_statement(fresh_dsn: str, tmp_path: Path) -> None:
+    scripts = copy_scripts(tmp_path)
+    assert migrate(fresh_dsn, scripts).returncode == 0
+    bad = add_versioned(
+        scripts,
+        "unknown_column",
+        "SET LOCAL ROLE notifydb_owner;\n"
+        "-- Non-ASCII before the statement — so characters and bytes differ.\n"
+        "SELECT\n"
+        "    id,\n"
+        "    title,\n"
+        "    no_such_column\n"
+        "FROM notifydb.notifications;\n",
+    )
+    result = migrate(fresh_dsn, scripts)
+    assert result.returncode == 1
+    assert f'schema/{bad.name}:6: column "no_such_column" does not exist (SQLSTATE 42703)' in result.stderr
+
+
+def test_failing_repeatable_script_leaves_no_trace(fresh_dsn: str, tmp_path: Path) -> None:
+    scripts = copy_scripts(tmp_path)
+    assert migrate(fresh_dsn, scripts).returncode == 0
+    broken = scripts / "functions" / "zz_broken.sql"
+    broken.write_text(
+        "SET LOCAL ROLE notifydb_owner;\n"
+        "CREATE FUNCTION notifydb.zz_broken() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;\n"
+        "COMMENT ON FUNCTION notifydb.zz_misspelt() IS 'names a function that does not exist';\n"
+    )
+    result = migrate(fresh_dsn, scripts)
+    assert result.returncode == 1
+    assert "functions/zz_broken.sql:3: function notifydb.zz_misspelt() does not exist (SQLSTATE 42883)" in result.stderr
+    with psycopg.connect(fresh_dsn) as conn:
+        assert conn.execute("SELECT to_regprocedure('notifydb.zz_broken()')").fetchone()[0] is None
+        assert conn.execute(
+            "SELECT count(*) FROM notifydb.schema_history WHERE script = 'functions/zz_broken.sql'"
+        ).fetchone() == (0,)
+    assert run_cli("status", "--dsn", fresh_dsn, "--scripts-dir", str(scripts)).returncode == 3
+
+    broken.write_text(broken.read_text().replace("zz_misspelt", "zz_broken"))
+    assert migrate(fresh_dsn, scripts).returncode == 0
+    assert run_cli("status", "--dsn", fresh_dsn, "--scripts-dir", str(scripts)).returncode == 0
+
+
+def test_a_role_with_createrole_and_create_on_the_database_can_migrate(pg_server) -> None:
+    """The managed-service path: no superuser anywhere."""
+    dsn = pg_server.create_database()
+    dba = f"notifydb_test_dba_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEROLE").format(sql.Identifier(dba)))
+        conn.execute(
+            sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+                sql.Identifier(conninfo_to_dict(dsn)["dbname"]), sql.Identifier(dba)
+            )
+        )
+    try:
+        as_dba = make_conninfo(dsn, user=dba)
+        result = run_cli("migrate", "--dsn", as_dba)
+        assert result.returncode == 0, result.stderr
+        assert run_cli("status", "--dsn", as_dba).returncode == 0
+        with psycopg.connect(as_dba) as conn:
+            assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
+            assert conn.execute("SELECT DISTINCT installed_by FROM notifydb.schema_history").fetchall() == [(dba,)]
+            assert conn.execute(
+                "SELECT count(*) FROM pg_class WHERE relnamespace = 'notifydb'::regnamespace"
+                " AND relowner <> 'notifydb_owner'::regrole"
+            ).fetchone() == (0,)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (dba,))
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(dba)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(dba)))

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from notifydb.migrations import MigrateOptions, MigrationError, Migrator
+from notifydb.migrations.migrator import plan
 from notifydb.migrations.scripts import default_root
+from notifydb.migrations.status import EXIT_CODES
 
 
 def add_migration_options(parser: argparse.ArgumentParser) -> None:
@@ -69,14 +71,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_plan(migrator: Migrator) -> int:
-    report = migrator.status()
+    """The plan, and exit 4 (as migrate would) when applied scripts drifted."""
+    scripts, report = migrator.inspect()
     drift = report.with_state("modified", "missing")
     for state in drift:
         print(f"refuse  {state.script}: {state.state}")
-    plan = migrator.plan(report)
-    if not plan:
+    to_apply = plan(scripts, report)
+    if not to_apply:
         print("dry run: nothing to apply")
-    for script in plan:
+    for script in to_apply:
         mode = "transactional" if script.transactional else "non-transactional"
-        print(f"would apply  {script.name}  {script.kind}  sha256:{script.checksum[:12]}  {mode}")
-    return 4 if drift else 0
+        print(f"would apply  {script.name}  {script.kind}  sha256:{script.checksum}  {mode}")
+    return EXIT_CODES["modified"] if drift else 0

@@ -14,7 +14,7 @@ from psycopg import errors, sql
 from notifydb.migrations import history
 from notifydb.migrations.lock import LockNotAcquired, migration_lock
 from notifydb.migrations.scripts import Script, discover_scripts
-from notifydb.migrations.status import StatusReport, compare
+from notifydb.migrations.status import EXIT_CODES, StatusReport, compare
 
 
 class MigrationError(Exception):
@@ -45,6 +45,13 @@ def describe_error(script: Script, exc: psycopg.Error, offset: int = 0) -> str:
     return "\n".join(lines)
 
 
+def plan(scripts: list[Script], report: StatusReport) -> list[Script]:
+    """What migrate applies, in order (versioned, then repeatable): the very
+    texts ``report`` compared, so a file edited meanwhile is not applied unchecked."""
+    to_apply = {s.script for s in report.with_state("pending", "failed")}
+    return [s for s in scripts if s.name in to_apply]
+
+
 class Migrator:
     """Applies the scripts under ``root`` to the database at ``dsn``."""
 
@@ -69,14 +76,13 @@ class Migrator:
         )
 
     def status(self) -> StatusReport:
+        return self.inspect()[1]
+
+    def inspect(self) -> tuple[list[Script], StatusReport]:
+        """The scripts on disk, read once, and how they compare with the history."""
         scripts = discover_scripts(self.root)
         with self._connect() as conn:
-            return compare(scripts, history.read(conn))
-
-    def plan(self, report: StatusReport) -> list[Script]:
-        """What migrate would apply, in order: versioned scripts first, then repeatable ones."""
-        to_apply = {s.script for s in report.with_state("pending", "failed")}
-        return [s for s in discover_scripts(self.root) if s.name in to_apply]
+            return scripts, compare(scripts, history.read(conn))
 
     def migrate(self) -> list[Script]:
         """Apply everything pending; returns the scripts applied."""
@@ -84,12 +90,13 @@ class Migrator:
             try:
                 with migration_lock(lock_conn, self.options.lock_wait):
                     history.bootstrap(conn)
-                    report = compare(discover_scripts(self.root), history.read(conn))
+                    scripts = discover_scripts(self.root)
+                    report = compare(scripts, history.read(conn))
                     self._refuse_drift(report)
-                    scripts = self.plan(report)
-                    for script in scripts:
+                    to_apply = plan(scripts, report)
+                    for script in to_apply:
                         self._apply_with_retries(conn, script)
-                    return scripts
+                    return to_apply
             except LockNotAcquired as exc:
                 raise MigrationError(str(exc)) from exc
 
@@ -101,7 +108,7 @@ class Migrator:
             raise MigrationError(
                 f"refusing to migrate: applied versioned scripts changed since they were applied: {names}."
                 " Restore them and put the change in a new versioned script.",
-                exit_code=4,
+                exit_code=EXIT_CODES["modified"],
             )
 
     def _apply_with_retries(self, conn: psycopg.Connection, script: Script) -> None:

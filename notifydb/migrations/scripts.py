@@ -46,12 +46,17 @@ def default_root() -> Path:
     return package_dir.parent
 
 
-def normalise(text: str) -> str:
-    """LF line endings, so a checkout with CRLF has the same checksum."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+class ScriptLayoutError(ValueError):
+    """The scripts folder holds a file the runner cannot place (bad name, duplicate version)."""
+
+
+def normalise(raw: bytes) -> bytes:
+    """LF line endings, so a checkout with CRLF (or CR) has the same checksum."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
 def checksum(sql: str) -> str:
+    """SHA-256 of the normalised file: ``sql`` is its UTF-8 text."""
     return hashlib.sha256(sql.encode("utf-8")).hexdigest()
 
 
@@ -68,10 +73,15 @@ def _is_no_transaction(sql: str) -> bool:
 
 
 def _load(root: Path, path: Path, kind: Kind, version: str | None) -> Script:
-    sql = normalise(path.read_text(encoding="utf-8"))
+    name = path.relative_to(root).as_posix()
+    # Bytes, not read_text(): the checksum must not depend on the platform's newline translation.
+    try:
+        sql = normalise(path.read_bytes()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScriptLayoutError(f"{name}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     return Script(
         kind=kind,
-        name=path.relative_to(root).as_posix(),
+        name=name,
         version=version,
         sql=sql,
         checksum=checksum(sql),
@@ -84,7 +94,9 @@ def discover_versioned(root: Path) -> list[Script]:
     for path in sorted((root / VERSIONED_DIR).glob("*.sql")):
         match = _VERSIONED_NAME.match(path.name)
         if match is None:
-            raise ValueError(f"{path.relative_to(root)}: versioned scripts are named V<number>__<description>.sql")
+            raise ScriptLayoutError(
+                f"{path.relative_to(root)}: versioned scripts are named V<number>__<description>.sql"
+            )
         scripts.append(_load(root, path, "versioned", match["version"]))
     scripts.sort(key=lambda s: s.sort_key)
     _refuse_duplicate_versions(scripts)
@@ -96,7 +108,7 @@ def _refuse_duplicate_versions(scripts: list[Script]) -> None:
     for script in scripts:
         number = int(script.version or 0)
         if number in seen:
-            raise ValueError(f"{script.name} and {seen[number]} have the same version {number}")
+            raise ScriptLayoutError(f"{script.name} and {seen[number]} have the same version {number}")
         seen[number] = script.name
 
 

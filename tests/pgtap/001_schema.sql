@@ -1,7 +1,7 @@
 -- The tables keep every seed column with its type, add the contract's
--- columns and constraints, and carry their indexes.
+-- columns and constraints, carry their indexes, and everything is commented.
 BEGIN;
-SELECT plan(58);
+SELECT plan(67);
 
 SELECT has_schema('notifydb');
 SELECT has_table('notifydb', 'notifications', 'notifications exists');
@@ -100,11 +100,84 @@ SELECT throws_ok(
     '23514', NULL, 'details is at most 8 KB'
 );
 
--- Indexes.
-SELECT has_index('notifydb', 'notifications', 'notifications_inbox_idx', 'inbox index exists');
-SELECT index_is_unique('notifydb', 'notifications', 'notifications_dedupe_key_idx', 'dedupe index is unique');
-SELECT index_is_unique(
-    'notifydb', 'admin_system_events', 'admin_system_events_open_fingerprint_idx', 'open fingerprint is unique'
+-- Indexes of V0001..V0004 and the history table, definition and all (later
+-- migrations' indexes are checked by their features' files).
+SELECT is(
+    pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.notifications_pkey')),
+    'CREATE UNIQUE INDEX notifications_pkey ON notifydb.notifications USING btree (id)',
+    'notifications_pkey is on id'
+);
+SELECT is(
+    pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.notifications_inbox_idx')),
+    'CREATE INDEX notifications_inbox_idx ON notifydb.notifications USING btree '
+    || '(tenant_id, user_id, created_at DESC, id DESC)',
+    'notifications_inbox_idx: tenant, user, newest first, id breaking ties'
+);
+SELECT is(
+    pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.notifications_dedupe_key_idx')),
+    'CREATE UNIQUE INDEX notifications_dedupe_key_idx ON notifydb.notifications USING btree '
+    || '(tenant_id, user_id, dedupe_key) NULLS NOT DISTINCT WHERE (dedupe_key IS NOT NULL)',
+    'notifications_dedupe_key_idx: unique per recipient, tenant-level inbox included'
+);
+SELECT is(
+    pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.admin_system_events_pkey')),
+    'CREATE UNIQUE INDEX admin_system_events_pkey ON notifydb.admin_system_events USING btree (id)',
+    'admin_system_events_pkey is on id'
+);
+SELECT is(
+    pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.admin_system_events_open_fingerprint_idx')),
+    'CREATE UNIQUE INDEX admin_system_events_open_fingerprint_idx ON notifydb.admin_system_events USING btree '
+    || '(tenant_id, fingerprint) NULLS NOT DISTINCT WHERE ((fingerprint IS NOT NULL) AND (NOT is_resolved))',
+    'admin_system_events_open_fingerprint_idx: one open event per tenant and fingerprint'
+);
+SELECT is(
+    pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.retention_policy_pkey')),
+    'CREATE UNIQUE INDEX retention_policy_pkey ON notifydb.retention_policy USING btree (singleton)',
+    'retention_policy_pkey is on singleton'
+);
+SELECT is(
+    pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.schema_history_pkey')),
+    'CREATE UNIQUE INDEX schema_history_pkey ON notifydb.schema_history USING btree (installed_rank)',
+    'schema_history_pkey is on installed_rank'
+);
+SELECT is(
+    pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.schema_history_applied_version_idx')),
+    'CREATE UNIQUE INDEX schema_history_applied_version_idx ON notifydb.schema_history USING btree (version) '
+    || 'WHERE ((kind = ''versioned''::text) AND success)',
+    'schema_history_applied_version_idx: a version succeeds at most once'
+);
+SELECT is_empty(
+    $$SELECT c.relname FROM pg_catalog.pg_index AS i
+      INNER JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid
+      WHERE c.relnamespace = 'notifydb'::regnamespace
+        AND (NOT i.indisvalid OR NOT i.indisready OR NOT i.indislive
+             OR c.relowner <> 'notifydb_owner'::regrole)$$,
+    'every index in notifydb is valid and owned by notifydb_owner'
+);
+
+-- COMMENT ON everything, found in the catalog so new objects are covered too.
+SELECT is_empty(
+    $$SELECT c.relname FROM pg_catalog.pg_class AS c
+      WHERE c.relnamespace = 'notifydb'::regnamespace
+        AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        AND pg_catalog.obj_description(c.oid, 'pg_class') IS NULL$$,
+    'every table and view in notifydb has a comment'
+);
+SELECT is_empty(
+    $$SELECT c.relname || '.' || a.attname
+      FROM pg_catalog.pg_class AS c
+      INNER JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid
+      WHERE c.relnamespace = 'notifydb'::regnamespace
+        AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        AND a.attnum > 0 AND NOT a.attisdropped
+        AND pg_catalog.col_description(c.oid, a.attnum) IS NULL$$,
+    'every column of every table and view in notifydb has a comment'
+);
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc AS p
+      WHERE p.pronamespace = 'notifydb'::regnamespace
+        AND pg_catalog.obj_description(p.oid, 'pg_proc') IS NULL$$,
+    'every function and procedure in notifydb has a comment'
 );
 
 -- The one-row policy with the contract's defaults.

@@ -1,8 +1,9 @@
 -- Ownership and privileges: notifydb_owner owns everything, tables are
--- private, functions are not callable by PUBLIC, definer functions pin
--- search_path, and the application roles cannot touch the tables.
+-- private, functions are not callable by PUBLIC (by default privileges too),
+-- definer functions pin search_path, and the application roles cannot touch
+-- the tables.
 BEGIN;
-SELECT plan(17);
+SELECT plan(20);
 
 SELECT is_empty(
     $$SELECT c.relname FROM pg_catalog.pg_class AS c
@@ -40,11 +41,8 @@ SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc AS p
       WHERE p.pronamespace = 'notifydb'::regnamespace
         AND p.prosecdef
-        AND NOT EXISTS (
-            SELECT FROM unnest(p.proconfig) AS setting
-            WHERE setting LIKE 'search_path=%' AND setting NOT LIKE '%public%'
-        )$$,
-    'every SECURITY DEFINER function pins a search_path without public'
+        AND NOT 'search_path=pg_catalog, pg_temp' = ANY (coalesce(p.proconfig, '{}'))$$,
+    'every SECURITY DEFINER function pins search_path to pg_catalog, pg_temp (pg_temp last)'
 );
 
 SELECT is(
@@ -73,15 +71,65 @@ SELECT throws_ok('DELETE FROM notifydb.retention_policy', '42501', NULL, 'notify
 SELECT throws_ok('SELECT * FROM notifydb.schema_history', '42501', NULL, 'notifydb_app cannot read the history');
 RESET ROLE;
 
--- The other roles get nothing on the tables either.
+-- LOGIN roles as a DBA makes them, each granted one notifydb role, have no
+-- privilege on any table, view or sequence in notifydb (found in the
+-- catalog, so new ones are covered), but for what is granted on purpose.
+CREATE ROLE notifydb_pgtap_login_app LOGIN IN ROLE notifydb_app;
+CREATE ROLE notifydb_pgtap_login_admin LOGIN IN ROLE notifydb_admin;
+CREATE ROLE notifydb_pgtap_login_retention LOGIN IN ROLE notifydb_retention;
+CREATE ROLE notifydb_pgtap_login_delivery LOGIN IN ROLE notifydb_delivery;
+CREATE TEMPORARY VIEW login_roles (rolname) AS
+VALUES
+('notifydb_pgtap_login_app'),
+('notifydb_pgtap_login_admin'),
+('notifydb_pgtap_login_retention'),
+('notifydb_pgtap_login_delivery');
+
 SELECT is_empty(
-    $$SELECT r.rolname || ' on ' || c.relname
+    $$SELECT r.rolname || ' ' || p.privilege || ' on ' || c.relname
       FROM pg_catalog.pg_class AS c
-      CROSS JOIN (VALUES ('notifydb_admin'), ('notifydb_retention'), ('notifydb_delivery')) AS r (rolname)
-      CROSS JOIN (VALUES ('SELECT'), ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE')) AS p (privilege)
-      WHERE c.relnamespace = 'notifydb'::regnamespace AND c.relkind IN ('r', 'p')
-        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)$$,
-    'notifydb_admin, notifydb_retention and notifydb_delivery have no table privileges'
+      CROSS JOIN login_roles AS r
+      CROSS JOIN (
+          VALUES ('SELECT'), ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE'), ('REFERENCES'), ('TRIGGER')
+      ) AS p (privilege)
+      WHERE c.relnamespace = 'notifydb'::regnamespace
+        AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        AND CASE
+            -- these four can also be granted on single columns
+            WHEN p.privilege IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+                THEN pg_catalog.has_any_column_privilege(r.rolname, c.oid, p.privilege)
+            ELSE pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
+        END
+        -- The OLAP view of daily event counts is for dashboards.
+        AND NOT (r.rolname = 'notifydb_pgtap_login_admin' AND c.relname = 'event_daily_counts'
+                 AND p.privilege = 'SELECT')$$,
+    'LOGIN roles granted notifydb_app, _admin, _retention or _delivery have no privilege on any table or view'
+);
+SELECT is_empty(
+    $$SELECT r.rolname || ' ' || p.privilege || ' on ' || c.relname
+      FROM pg_catalog.pg_class AS c
+      CROSS JOIN login_roles AS r
+      CROSS JOIN (VALUES ('USAGE'), ('SELECT'), ('UPDATE')) AS p (privilege)
+      WHERE c.relnamespace = 'notifydb'::regnamespace AND c.relkind = 'S'
+        AND pg_catalog.has_sequence_privilege(r.rolname, c.oid, p.privilege)$$,
+    'nor on any sequence'
+);
+SELECT ok(
+    pg_catalog.has_table_privilege(
+        'notifydb_pgtap_login_admin', pg_catalog.to_regclass('notifydb.event_daily_counts'), 'SELECT'
+    ),
+    'the one exception holds: a LOGIN role granted notifydb_admin reads notifydb.event_daily_counts'
+);
+
+-- Default privileges, not each file's own REVOKE, keep a function that
+-- notifydb_owner creates without any GRANT or REVOKE from PUBLIC.
+SET LOCAL ROLE notifydb_owner;
+CREATE FUNCTION notifydb.zz_default_privileges_probe() RETURNS integer
+LANGUAGE sql AS $$ SELECT 1 $$;
+RESET ROLE;
+SELECT ok(
+    NOT pg_catalog.has_function_privilege('public', 'notifydb.zz_default_privileges_probe()', 'EXECUTE'),
+    'a new function of notifydb_owner is not executable by PUBLIC (ALTER DEFAULT PRIVILEGES)'
 );
 
 SELECT * FROM finish();

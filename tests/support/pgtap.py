@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
-from tap.line import Result
 from tap.parser import Parser
 
 
@@ -23,21 +22,39 @@ def run_file(dsn: str, path: Path) -> str:
 
 
 def failures(tap_output: str) -> list[str]:
-    """Failed assertions with their diagnostics, plus a plan mismatch; empty when all passed."""
+    """Failed and skipped assertions, the failures with their diagnostics, plus
+    a plan mismatch; empty when all passed. A failing TODO is expected to fail."""
     planned: int | None = None
-    results: list[Result] = []
+    ran = 0
     problems: list[str] = []
+    # Diagnostics follow the assertion they explain; only a reported one keeps them.
+    explains_problem = False
     for line in Parser().parse_text(tap_output):
         if line.category == "plan":
             planned = line.expected_tests
+            if line.skip:
+                problems.append(f"the whole file was skipped: {line.directive.reason}")
         elif line.category == "test":
-            results.append(line)
-            if not line.ok and not line.todo:
+            ran += 1
+            explains_problem = False
+            if line.skip:  # the developer guide allows no silent skips
+                problems.append(f"skipped {line.number}: {line.directive.reason}")
+            elif not line.ok and not line.todo:
                 problems.append(f"not ok {line.number} {line.description}")
-        elif line.category == "diagnostic" and problems and results and not results[-1].ok:
+                explains_problem = True
+        elif line.category == "diagnostic" and explains_problem:
             problems[-1] += "\n    " + line.text
     if planned is None:
         problems.append("no plan: the file must SELECT plan(n)")
-    elif planned != len(results):
-        problems.append(f"planned {planned} tests but ran {len(results)}")
+    elif planned != ran:
+        problems.append(f"planned {planned} tests but ran {ran}")
     return problems
+
+
+def check_file(dsn: str, path: Path) -> list[str]:
+    """What is wrong with a pgTAP file's run: its failures, or the SQL error that stopped it."""
+    try:
+        output = run_file(dsn, path)
+    except psycopg.Error as exc:
+        return [f"SQL error (SQLSTATE {exc.sqlstate}): {str(exc).strip()}"]
+    return failures(output)
