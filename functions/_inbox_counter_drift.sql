@@ -18,7 +18,7 @@ AS $$
     WITH recount AS (
         SELECT
             n.tenant_id,
-            coalesce(n.user_id, '00000000-0000-0000-0000-000000000000'::uuid) AS inbox_key,
+            notifydb._inbox_key(n.user_id) AS inbox_key,
             n.user_id,
             pg_catalog.count(*) FILTER (
                 WHERE notifydb._counts_as_unread(n, c.read_horizon, c.expired_through)
@@ -29,16 +29,14 @@ AS $$
         FROM notifydb.notifications AS n
         LEFT JOIN notifydb.inbox_counters AS c
             ON c.tenant_id = n.tenant_id
-                AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                = coalesce(n.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                AND c.user_id IS NOT DISTINCT FROM n.user_id
+                AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(n.user_id)
         GROUP BY n.tenant_id, n.user_id
     ),
 
     kept AS (
         SELECT
             c.tenant_id,
-            coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid) AS inbox_key,
+            notifydb._inbox_key(c.user_id) AS inbox_key,
             c.user_id,
             c.unread,
             c.unseen
@@ -53,8 +51,7 @@ AS $$
         coalesce(k.unseen, 0),
         coalesce(r.unseen, 0)
     FROM kept AS k
-    FULL JOIN recount AS r
-        ON r.tenant_id = k.tenant_id AND r.inbox_key = k.inbox_key AND (r.user_id IS NULL) = (k.user_id IS NULL)
+    FULL JOIN recount AS r ON r.tenant_id = k.tenant_id AND r.inbox_key = k.inbox_key
     WHERE coalesce(k.unread, 0) <> coalesce(r.unread, 0)
         OR coalesce(k.unseen, 0) <> coalesce(r.unseen, 0)
 $$;

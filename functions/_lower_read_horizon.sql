@@ -29,9 +29,7 @@ BEGIN
     SELECT c.* INTO v_counters
     FROM notifydb.inbox_counters AS c
     WHERE c.tenant_id = p_tenant_id
-        AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        AND c.user_id IS NOT DISTINCT FROM p_user_id;
+        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
     IF v_counters.read_horizon IS NULL OR v_counters.read_horizon < p_below THEN
         RETURN;
     END IF;
@@ -80,9 +78,7 @@ BEGIN
         unseen = c.unseen + v_unseen,
         unread_newest_at = greatest(c.unread_newest_at, v_unread_newest_at)
     WHERE c.tenant_id = p_tenant_id
-        AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        AND c.user_id IS NOT DISTINCT FROM p_user_id;
+        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
 END
 $$;
 

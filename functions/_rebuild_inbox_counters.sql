@@ -30,11 +30,9 @@ BEGIN
     FROM notifydb.notifications AS n
     LEFT JOIN notifydb.inbox_counters AS h
         ON h.tenant_id = n.tenant_id
-            AND coalesce(h.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            = coalesce(n.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            AND h.user_id IS NOT DISTINCT FROM n.user_id
+            AND notifydb._inbox_key(h.user_id) = notifydb._inbox_key(n.user_id)
     GROUP BY n.tenant_id, n.user_id
-    ON CONFLICT (tenant_id, user_id) DO UPDATE
+    ON CONFLICT (tenant_id, notifydb._inbox_key(user_id)) DO UPDATE
     SET unread = excluded.unread,
         unseen = excluded.unseen,
         unread_newest_at = excluded.unread_newest_at;

@@ -22,9 +22,7 @@ BEGIN
     SELECT c.* INTO v_counters
     FROM notifydb.inbox_counters AS c
     WHERE c.tenant_id = p_tenant_id
-        AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        AND c.user_id IS NOT DISTINCT FROM p_user_id
+        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
     FOR NO KEY UPDATE;
     -- Nothing unread (or no counter at all): nothing to mark.
     IF v_counters.unread_newest_at IS NULL OR v_counters.seen_horizon IS NOT NULL THEN
@@ -61,9 +59,7 @@ BEGIN
         seen_horizon_at = pg_catalog.now(),
         unseen = v_unseen
     WHERE c.tenant_id = p_tenant_id
-        AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        AND c.user_id IS NOT DISTINCT FROM p_user_id;
+        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
     RETURN v_counters.unseen - v_unseen - v_expired;
 END
 $$;

@@ -44,7 +44,7 @@ DECLARE
     v_read_horizon timestamptz;
     v_read_horizon_at timestamptz;
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     IF p_before_id IS NOT NULL AND p_before_created_at IS NULL THEN
         RAISE EXCEPTION 'p_before_created_at must be given with p_before_id'
             USING ERRCODE = 'invalid_parameter_value';
@@ -55,17 +55,10 @@ BEGIN
     -- unread, from the newest unread row's created_at (an upper bound) down
     -- to the horizon. A STABLE function reads the counter and the rows in
     -- one snapshot.
-    IF p_user_id IS NULL THEN
-        SELECT c.unread, c.unread_newest_at, c.read_horizon, c.read_horizon_at
-        INTO v_unread, v_unread_newest_at, v_read_horizon, v_read_horizon_at
-        FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL;
-    ELSE
-        SELECT c.unread, c.unread_newest_at, c.read_horizon, c.read_horizon_at
-        INTO v_unread, v_unread_newest_at, v_read_horizon, v_read_horizon_at
-        FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id;
-    END IF;
+    SELECT c.unread, c.unread_newest_at, c.read_horizon, c.read_horizon_at
+    INTO v_unread, v_unread_newest_at, v_read_horizon, v_read_horizon_at
+    FROM notifydb.inbox_counters AS c
+    WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
     v_read_horizon := coalesce(v_read_horizon, '-infinity');
     IF v_unread_only THEN
         IF coalesce(v_unread, 0) = 0 THEN

@@ -16,15 +16,13 @@ DECLARE
     v_counters notifydb.inbox_counters;
     v_changed bigint;
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_up_to(p_up_to);
     PERFORM notifydb._lock_inbox_horizons(p_tenant_id, p_user_id);
     SELECT c.* INTO v_counters
     FROM notifydb.inbox_counters AS c
     WHERE c.tenant_id = p_tenant_id
-        AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        AND c.user_id IS NOT DISTINCT FROM p_user_id;
+        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
     -- An earlier horizon reads the older rows with its own read_at. When it
     -- reads fewer rows than are unread above it, write its rows out and set
     -- a new one; otherwise mark the rows above it read one by one.

@@ -10,7 +10,7 @@ AS $$
 DECLARE
     v_ids uuid[];
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
     -- Found by primary key; rows of another inbox fail the filter and are
     -- left alone, as if they did not exist. Only visible unread rows change
@@ -28,9 +28,7 @@ BEGIN
             AND n.created_at > coalesce((
                 SELECT c.read_horizon FROM notifydb.inbox_counters AS c
                 WHERE c.tenant_id = p_tenant_id
-                    AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                    = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                    AND c.user_id IS NOT DISTINCT FROM p_user_id
+                    AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
             ), '-infinity')
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())

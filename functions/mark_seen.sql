@@ -16,7 +16,7 @@ DECLARE
     v_counters notifydb.inbox_counters;
     v_changed bigint;
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_up_to(p_up_to);
     -- The bell was opened: everything up to p_up_to is seen, nothing is
     -- read. As in mark_all_read: through the seen horizon when it can.
@@ -24,9 +24,7 @@ BEGIN
     SELECT c.* INTO v_counters
     FROM notifydb.inbox_counters AS c
     WHERE c.tenant_id = p_tenant_id
-        AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        AND c.user_id IS NOT DISTINCT FROM p_user_id;
+        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
     IF v_counters.seen_horizon IS NOT NULL THEN
         IF notifydb._count_behind_horizon(
             p_tenant_id, p_user_id, v_counters.seen_horizon, TRUE, v_counters.read_horizon, v_counters.unseen

@@ -14,7 +14,7 @@ DECLARE
     v_oldest_read_through_horizon timestamptz;
     v_ids uuid[];
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
     -- Rows read through the inbox's read horizon first get their read
     -- state written out, the horizon going below the oldest of them.
@@ -23,9 +23,7 @@ BEGIN
     FROM notifydb.notifications AS n
     INNER JOIN notifydb.inbox_counters AS c
         ON c.tenant_id = n.tenant_id
-            AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            AND c.user_id IS NOT DISTINCT FROM p_user_id
+            AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
     WHERE n.id = ANY(p_ids)
         AND n.tenant_id = p_tenant_id
         AND n.user_id IS NOT DISTINCT FROM p_user_id

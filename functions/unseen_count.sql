@@ -8,7 +8,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     -- As unread_count: the exact counter, less the rows it counts that have
     -- expired since expired_through and are still there.
     IF p_user_id IS NULL THEN
@@ -26,7 +26,7 @@ BEGIN
                     AND n.deleted_at IS NULL
             )
             FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL
+            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(NULL)
         ), 0);
     END IF;
     RETURN coalesce((
@@ -43,7 +43,7 @@ BEGIN
                 AND n.deleted_at IS NULL
         )
         FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id
+        WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = p_user_id
     ), 0);
 END
 $$;

@@ -17,10 +17,12 @@
 -- that expired since (retention deletes the others).
 --
 -- The counter triggers count a row only when it is unread, not deleted, above
--- the read horizon and not settled as expired. They lock the counter rows of
--- the inboxes a statement changes, in key order, in the statement that reads
--- the horizons: FOR NO KEY UPDATE returns the latest committed horizons, and
--- they stay put until this transaction ends.
+-- the read horizon and not settled as expired. Before an UPDATE's or a
+-- DELETE's deltas are read off the horizons, the counters of the inboxes it
+-- touches are locked in key order: the horizons read are then the latest and
+-- stay put until this transaction ends. An INSERT counts its rows as lying
+-- above the horizons (rows the functions create always do) and settles the
+-- rare exceptions afterwards, under the locks its upsert took.
 SET LOCAL ROLE notifydb_owner;
 
 ALTER TABLE notifydb.inbox_counters
@@ -49,14 +51,10 @@ COMMENT ON COLUMN notifydb.inbox_counters.seen_horizon_at IS
 COMMENT ON COLUMN notifydb.inbox_counters.expired_through IS
 'Notifications that expire at or before this time are left out of unread and unseen (they had expired when the inbox was last counted from scratch). NULL: none.';
 
--- The triggers and functions find an inbox's counter by one equality on both
--- columns; the tenant-level inbox (user_id NULL) maps to the nil UUID here,
--- and an IS NOT DISTINCT FROM filter keeps a user with the nil UUID apart.
-CREATE INDEX inbox_counters_inbox_key_idx
-ON notifydb.inbox_counters (tenant_id, (coalesce(user_id, '00000000-0000-0000-0000-000000000000'::uuid)));
-
-COMMENT ON INDEX notifydb.inbox_counters_inbox_key_idx IS
-'Looks an inbox up by (tenant_id, user_id or the nil UUID), so that one join condition serves user and tenant-level inboxes.';
+-- inbox_counters_inbox_key_idx (V0104) replaces the unique index on
+-- (tenant_id, user_id) NULLS NOT DISTINCT: one equality on the inbox key
+-- serves both kinds of inbox, also as the ON CONFLICT arbiter.
+DROP INDEX notifydb.inbox_counters_inbox_idx;
 
 -- Whether a notification counts as unread (or unseen) under its inbox's
 -- horizons and settled expiry. Plain SQL, so the planner inlines them.
@@ -101,10 +99,9 @@ REVOKE ALL ON FUNCTION notifydb._counts_as_unseen(notifydb.notifications, timest
 FROM public;
 
 
--- Locks the counter rows of the given inboxes (tenant_ids[i], user_ids[i]),
--- in the order given, and so, when the caller sorts them, in the same order
--- as every other statement: the triggers' later statements then read the
--- latest horizons, which cannot move until this transaction ends.
+-- Locks the counter rows of the given inboxes (tenant_ids[i], user_ids[i]) in
+-- the order given; callers sort them, so that every statement locks counters
+-- in the same order and none can deadlock on them.
 CREATE FUNCTION notifydb._lock_inbox_counters(p_tenant_ids uuid[], p_user_ids uuid[])
 RETURNS void
 LANGUAGE plpgsql
@@ -117,10 +114,7 @@ BEGIN
     CROSS JOIN LATERAL (
         SELECT
         FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = k.tenant_id
-            AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            = coalesce(k.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            AND c.user_id IS NOT DISTINCT FROM k.user_id
+        WHERE c.tenant_id = k.tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(k.user_id)
         FOR NO KEY UPDATE
     ) AS c;
 END
@@ -138,57 +132,52 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_below record;
+    v_settle boolean;
 BEGIN
-    -- New rows count as if they lay above their inbox's horizons, as every
-    -- row the functions create does. Rows that expired by expired_through
-    -- (a DBA's load of old rows) do not count.
-    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at)
-    SELECT
-        r.tenant_id,
-        r.user_id,
-        pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(r, NULL, i.expired_through)),
-        pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unseen(r, NULL, NULL, i.expired_through)),
-        pg_catalog.max(r.created_at) FILTER (WHERE notifydb._counts_as_unread(r, NULL, i.expired_through))
-    FROM new_rows AS r
-    LEFT JOIN notifydb.inbox_counters AS i
-        ON i.tenant_id = r.tenant_id
-            AND coalesce(i.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            = coalesce(r.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            AND i.user_id IS NOT DISTINCT FROM r.user_id
-    GROUP BY r.tenant_id, r.user_id
-    ORDER BY r.tenant_id, r.user_id
-    ON CONFLICT (tenant_id, user_id) DO UPDATE
-    SET unread = c.unread + excluded.unread,
-        unseen = c.unseen + excluded.unseen,
-        unread_newest_at = greatest(c.unread_newest_at, excluded.unread_newest_at)
-    WHERE excluded.unread <> 0 OR excluded.unseen <> 0;
-    -- The upsert locked every inbox's counter, so these are the latest
-    -- horizons. A new row below one (a backdated load, or a create that
-    -- commits after a concurrent mark_all_read) lowers it below itself.
-    FOR v_below IN
-        SELECT r.tenant_id, r.user_id, pg_catalog.min(r.created_at) AS oldest, pg_catalog.array_agg(r.id) AS ids
+    -- New rows count as if they lay above their inbox's horizons and expired
+    -- after its expired_through, as every row the functions create does. The
+    -- upsert returns each inbox's latest (locked) horizons, to tell whether
+    -- some row is an exception: a DBA's backdated or already expired row, or
+    -- a create that commits after a concurrent mark_all_read set a horizon.
+    WITH upserted AS (
+        INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at)
+        SELECT
+            r.tenant_id,
+            r.user_id,
+            pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(r, NULL, NULL)),
+            pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unseen(r, NULL, NULL, NULL)),
+            pg_catalog.max(r.created_at) FILTER (WHERE notifydb._counts_as_unread(r, NULL, NULL))
         FROM new_rows AS r
-        INNER JOIN notifydb.inbox_counters AS c
-            ON c.tenant_id = r.tenant_id
-                AND coalesce(c.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                = coalesce(r.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                AND c.user_id IS NOT DISTINCT FROM r.user_id
-        WHERE r.created_at <= greatest(c.read_horizon, c.seen_horizon)
-            AND NOT r.is_read
-            AND r.deleted_at IS NULL
         GROUP BY r.tenant_id, r.user_id
-        ORDER BY r.tenant_id, r.user_id
-    LOOP
-        PERFORM notifydb._lower_read_horizon(v_below.tenant_id, v_below.user_id, v_below.oldest, v_below.ids);
-        PERFORM notifydb._lower_seen_horizon(v_below.tenant_id, v_below.user_id, v_below.oldest, v_below.ids);
-    END LOOP;
+        ORDER BY r.tenant_id, notifydb._inbox_key(r.user_id)
+        ON CONFLICT (tenant_id, notifydb._inbox_key(user_id)) DO UPDATE
+        SET unread = c.unread + excluded.unread,
+            unseen = c.unseen + excluded.unseen,
+            unread_newest_at = greatest(c.unread_newest_at, excluded.unread_newest_at)
+        WHERE excluded.unread <> 0 OR excluded.unseen <> 0
+        RETURNING greatest(c.read_horizon, c.seen_horizon) AS horizon, c.expired_through
+    ),
+
+    counted AS (
+        SELECT pg_catalog.min(r.created_at) AS oldest, pg_catalog.min(r.expires_at) AS first_to_expire
+        FROM new_rows AS r
+        WHERE NOT r.is_read AND r.deleted_at IS NULL
+    )
+
+    SELECT coalesce(pg_catalog.bool_or(u.horizon >= k.oldest OR u.expired_through >= k.first_to_expire), FALSE)
+    INTO v_settle
+    FROM upserted AS u, counted AS k;
+    IF v_settle THEN
+        PERFORM notifydb._settle_inserted_rows(pg_catalog.array_agg(r.id))
+        FROM new_rows AS r
+        WHERE NOT r.is_read AND r.deleted_at IS NULL;
+    END IF;
     RETURN NULL;
 END
 $$;
 
 COMMENT ON FUNCTION notifydb._inbox_counters_after_insert() IS
-'Trigger: adds the unread and unseen rows of an INSERT statement to inbox_counters, one upsert per inbox; lowers a horizon that a new row lies below.';
+'Trigger: adds the unread and unseen rows of an INSERT statement to inbox_counters, one upsert per inbox; hands rows below a horizon or already expired to _settle_inserted_rows.';
 
 CREATE OR REPLACE FUNCTION notifydb._inbox_counters_after_update()
 RETURNS trigger
@@ -202,11 +191,11 @@ BEGIN
     -- one without a partner (a DBA changed an id) leaves its old inbox and
     -- joins its new one.
     PERFORM notifydb._lock_inbox_counters(
-        pg_catalog.array_agg(k.tenant_id ORDER BY k.tenant_id, k.user_id),
-        pg_catalog.array_agg(k.user_id ORDER BY k.tenant_id, k.user_id)
+        pg_catalog.array_agg(k.tenant_id ORDER BY k.tenant_id, k.inbox_key),
+        pg_catalog.array_agg(k.user_id ORDER BY k.tenant_id, k.inbox_key)
     )
     FROM (
-        SELECT DISTINCT e.tenant_id, e.user_id
+        SELECT DISTINCT e.tenant_id, e.user_id, notifydb._inbox_key(e.user_id) AS inbox_key
         FROM old_rows AS o
         FULL JOIN new_rows AS n ON n.id = o.id
         CROSS JOIN LATERAL (VALUES (o.tenant_id, o.user_id), (n.tenant_id, n.user_id)) AS e (tenant_id, user_id)
@@ -241,10 +230,7 @@ BEGIN
             END AS unread_created_at
         FROM new_rows AS r
         LEFT JOIN notifydb.inbox_counters AS i
-            ON i.tenant_id = r.tenant_id
-                AND coalesce(i.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                = coalesce(r.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                AND i.user_id IS NOT DISTINCT FROM r.user_id
+            ON i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
         UNION ALL
         SELECT
             r.tenant_id,
@@ -254,18 +240,15 @@ BEGIN
             NULL
         FROM old_rows AS r
         LEFT JOIN notifydb.inbox_counters AS i
-            ON i.tenant_id = r.tenant_id
-                AND coalesce(i.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                = coalesce(r.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-                AND i.user_id IS NOT DISTINCT FROM r.user_id
+            ON i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
     ) AS d
     GROUP BY d.tenant_id, d.user_id
     HAVING
         pg_catalog.sum(d.unread) <> 0
         OR pg_catalog.sum(d.unseen) <> 0
         OR pg_catalog.max(d.unread_created_at) IS NOT NULL
-    ORDER BY d.tenant_id, d.user_id
-    ON CONFLICT (tenant_id, user_id) DO UPDATE
+    ORDER BY d.tenant_id, notifydb._inbox_key(d.user_id)
+    ON CONFLICT (tenant_id, notifydb._inbox_key(user_id)) DO UPDATE
     SET unread = c.unread + excluded.unread,
         unseen = c.unseen + excluded.unseen,
         unread_newest_at = CASE
@@ -289,11 +272,11 @@ BEGIN
     -- Only a row that is unread and not deleted can count; retention's
     -- batches of old read rows lock few counters.
     PERFORM notifydb._lock_inbox_counters(
-        pg_catalog.array_agg(k.tenant_id ORDER BY k.tenant_id, k.user_id),
-        pg_catalog.array_agg(k.user_id ORDER BY k.tenant_id, k.user_id)
+        pg_catalog.array_agg(k.tenant_id ORDER BY k.tenant_id, k.inbox_key),
+        pg_catalog.array_agg(k.user_id ORDER BY k.tenant_id, k.inbox_key)
     )
     FROM (
-        SELECT DISTINCT r.tenant_id, r.user_id
+        SELECT DISTINCT r.tenant_id, r.user_id, notifydb._inbox_key(r.user_id) AS inbox_key
         FROM old_rows AS r
         WHERE NOT r.is_read AND r.deleted_at IS NULL
     ) AS k;
@@ -307,15 +290,12 @@ BEGIN
         )
     FROM old_rows AS r
     LEFT JOIN notifydb.inbox_counters AS i
-        ON i.tenant_id = r.tenant_id
-            AND coalesce(i.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            = coalesce(r.user_id, '00000000-0000-0000-0000-000000000000'::uuid)
-            AND i.user_id IS NOT DISTINCT FROM r.user_id
+        ON i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
     WHERE NOT r.is_read AND r.deleted_at IS NULL
     GROUP BY r.tenant_id, r.user_id
     HAVING pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(r, i.read_horizon, i.expired_through)) > 0
-    ORDER BY r.tenant_id, r.user_id
-    ON CONFLICT (tenant_id, user_id) DO UPDATE
+    ORDER BY r.tenant_id, notifydb._inbox_key(r.user_id)
+    ON CONFLICT (tenant_id, notifydb._inbox_key(user_id)) DO UPDATE
     SET unread = c.unread + excluded.unread,
         unseen = c.unseen + excluded.unseen,
         unread_newest_at = CASE WHEN c.unread + excluded.unread = 0 THEN NULL ELSE c.unread_newest_at END;
