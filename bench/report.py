@@ -15,7 +15,7 @@ from bench.stats import MIN_SAMPLES_FOR_P99
 
 MODES = {
     "single_unpinned": "One client, unpinned",
-    "single_pinned": "One client, pinned (client and backend on one core)",
+    "single_pinned": "One client, pinned (client, backend and a local redis-server on one core)",
     "clients": "Concurrent clients",
 }
 
