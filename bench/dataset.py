@@ -33,7 +33,7 @@ FULL_EVENTS = 1_000_000
 TENANT_LEVEL_SHARE = 0.01  # of all notifications, addressed to tenants (user_id NULL)
 RESERVE_FRACTION = 0.2  # purge-eligible rows kept beside the live ones, per inbox
 CHUNKS = 10
-GROWTH_CHUNKS = 2  # after these many chunks the table holds 0.2 N rows: the growth point
+GROWTH_CHUNKS = 2  # after these many chunks every inbox holds a fifth of its rows: the growth point
 # Reserve rows are older than this; the purge runs with p_now = now() - PURGE_SHIFT,
 # so only reserve rows are due and the live data set stays as built.
 PURGE_SHIFT_DAYS = 365
@@ -141,7 +141,7 @@ class Dataset:
         if not self.quiet:
             print(message, file=sys.stderr)
 
-    def prepare(self, keep: bool, on_growth_point: Callable[[psycopg.Connection], dict]) -> str:
+    def prepare(self, keep: bool, on_growth_point: Callable[[], dict]) -> str:
         """Reuse or build; returns 'reused' or 'built'. ``on_growth_point`` measures the
         partly loaded table and its result is recorded with the data set."""
         state = self._existing_state()
@@ -191,6 +191,8 @@ class Dataset:
     def _why_not_reusable(self) -> str | None:
         with self.connect() as conn:
             row = conn.execute("SELECT params, state, growth FROM bench_meta.dataset").fetchone()
+        if row is not None and row[1] == "purging":
+            return "a run stopped during the purge measurement, before the reserve was staged again"
         if row is None or row[1] != "ready":
             return "the previous build did not finish"
         if row[0] != asdict(self.params):
@@ -215,7 +217,7 @@ class Dataset:
 
     # -- loading ---------------------------------------------------------------------------
 
-    def _build(self, on_growth_point: Callable[[psycopg.Connection], dict]) -> None:
+    def _build(self, on_growth_point: Callable[[], dict]) -> None:
         Migrator(self.dsn, default_root(), log=lambda _line: None).migrate()
         with self.connect() as conn:
             self._load_session(conn)
@@ -234,7 +236,7 @@ class Dataset:
                     bar.update(self._load_notifications(conn, chunk, live=True, reserve=True))
                     if chunk + 1 == GROWTH_CHUNKS:
                         self.finalize(conn)
-                        self.growth = on_growth_point(conn)
+                        self.growth = on_growth_point()
             self.finalize(conn)
             conn.execute(
                 "UPDATE bench_meta.dataset SET state = 'ready', built_at = pg_catalog.now(), growth = %s",
@@ -288,6 +290,11 @@ class Dataset:
         rebuild_derived_state(conn)
         vacuum_analyze(conn)
         conn.execute("CHECKPOINT")
+
+    def mark(self, state: str) -> None:
+        """Record the data set's state: 'purging' while the reserve may be missing, then 'ready'."""
+        with self.connect() as conn:
+            conn.execute("UPDATE bench_meta.dataset SET state = %s", (state,))
 
     def restore_reserve(self) -> int:
         """Stage the purge reserve again into both schemas (after a purge and a VACUUM,

@@ -1,4 +1,11 @@
-"""A description of the machine and servers the figures come from."""
+"""A description of the machine and servers the figures come from.
+
+Server settings are read from pg_settings on a fresh connection before the
+measurements (reset_val: what a session starts with, and where that came
+from), so no session's SET can pass for the server's configuration. At the end
+of the run the measuring session lists any setting it changed (it should
+change none).
+"""
 
 from __future__ import annotations
 
@@ -26,29 +33,59 @@ PG_SETTINGS = (
     "max_parallel_workers_per_gather",
     "huge_pages",
 )
+MEMORY_UNITS = {"B": 1, "kB": 2**10, "8kB": 8 * 2**10, "MB": 2**20}
+TIME_UNITS = {"ms": 1, "s": 1000, "min": 60_000}
 
 
-def describe(conn: psycopg.Connection, redis_url: str | None) -> dict:
-    settings = dict(
-        conn.execute(
-            "SELECT name, pg_catalog.current_setting(name) FROM pg_catalog.pg_settings WHERE name = ANY(%s) "
+def describe(dsn: str, redis_url: str | None) -> dict:
+    """The machine, and the server as a fresh session on ``dsn`` sees it."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        version = conn.execute("SELECT pg_catalog.version()").fetchone()[0]
+        rows = conn.execute(
+            "SELECT name, reset_val, boot_val, unit, source FROM pg_catalog.pg_settings WHERE name = ANY(%s) "
             "ORDER BY name",
             (list(PG_SETTINGS),),
         ).fetchall()
-    )
     return {
         "cpu_model": _cpu_model(),
         "cores": os.cpu_count(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "os": f"{platform.system()} {platform.release()}",
-        "postgres": conn.execute("SELECT pg_catalog.version()").fetchone()[0],
-        "postgres_settings": settings,
+        "postgres": version,
+        "postgres_settings": {
+            name: {"value": with_unit(value, unit), "source": source, "default": with_unit(default, unit)}
+            for name, value, default, unit, source in rows
+        },
         "python": platform.python_version(),
         "psycopg": psycopg.__version__,
         "libpq": psycopg.pq.version(),
         "redis_py": redis.__version__,
         "redis_server": _redis_version(redis_url),
     }
+
+
+def session_changes(conn: psycopg.Connection) -> list[dict]:
+    """Every setting this session changed with SET (or set_config) from what it started with."""
+    return [
+        {"name": name, "value": with_unit(value, unit), "server": with_unit(server, unit)}
+        for name, value, server, unit in conn.execute(
+            "SELECT name, setting, reset_val, unit FROM pg_catalog.pg_settings WHERE source = 'session' ORDER BY name"
+        )
+    ]
+
+
+def with_unit(value: str, unit: str | None) -> str:
+    """A pg_settings value in its base unit, written as SHOW would (16384 x 8kB -> 128MB)."""
+    if (unit not in MEMORY_UNITS and unit not in TIME_UNITS) or not value.isdigit() or int(value) == 0:
+        return value
+    scales = (
+        (MEMORY_UNITS, (("GB", 2**30), ("MB", 2**20), ("kB", 2**10), ("B", 1)))
+        if unit in MEMORY_UNITS
+        else (TIME_UNITS, (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000), ("ms", 1)))
+    )
+    amount = int(value) * scales[0][unit]
+    name, size = next((name, size) for name, size in scales[1] if amount % size == 0)
+    return f"{amount // size}{name}"
 
 
 def _cpu_model() -> str:
@@ -71,6 +108,7 @@ def _redis_version(url: str | None) -> str | None:
 
 
 def as_markdown(machine: dict) -> str:
+    changes = machine.get("measuring_session_changes")
     lines = [
         "# The machine these figures come from",
         "",
@@ -81,9 +119,28 @@ def as_markdown(machine: dict) -> str:
         f"- Python {machine['python']}, psycopg {machine['psycopg']} (libpq {machine['libpq']}), "
         f"redis-py {machine['redis_py']}, Redis server {machine['redis_server'] or 'not reached'}",
         "",
-        "| PostgreSQL setting | value |",
-        "|---|---|",
-        *(f"| {name} | {value} |" for name, value in machine["postgres_settings"].items()),
+        "PostgreSQL settings as the server gives them to a new session (pg_settings on a fresh connection "
+        "before the measurements: the value, where it was set, and the built-in default):",
+        "",
+        "| PostgreSQL setting | server value | source | default |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {setting['value']} | {setting['source']} | {setting['default']} |"
+            for name, setting in machine["postgres_settings"].items()
+        ),
         "",
     ]
+    if changes is None:
+        lines += ["Settings changed by the measuring session: not checked.", ""]
+    elif not changes:
+        lines += ["Settings changed by the measuring session: none.", ""]
+    else:
+        lines += [
+            "Settings the measuring session changed (its figures were taken with these):",
+            "",
+            "| setting | measuring session | server |",
+            "|---|---|---|",
+            *(f"| {change['name']} | {change['value']} | {change['server']} |" for change in changes),
+            "",
+        ]
     return "\n".join(lines)

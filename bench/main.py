@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -10,16 +11,17 @@ from pathlib import Path
 import psycopg
 
 from bench import machine, report, scenarios
-from bench.dataset import Dataset, DatasetParams
-from bench.measure import Outcome, Pair, Plan, first_line, many_clients, single_client
+from bench.dataset import CHUNKS, GROWTH_CHUNKS, PURGE_SHIFT_DAYS, Dataset, DatasetParams
+from bench.measure import Pair, Plan, first_line, many_clients, single_client
 from bench.ops import OPERATIONS, Operation
-from bench.sample import Sample, draw
+from bench.sample import WRITER_TENANT, Sample, draw
 from bench.session import Environment, Session, pin_to_one_core, unpin
-from bench.targets import Figures
+from bench.targets import check
 from bench.workers import Workers
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
-GROWTH_ROUNDS = 3
+GROWTH_OPS = [op.name for op in OPERATIONS if op.growth]
+TARGET_MODE = "single_unpinned"  # the issues state their targets for one unpinned client
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ def log(config: Config, message: str) -> None:
 def run(config: Config) -> dict:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     dataset = Dataset(config.dsn, config.db_name, DatasetParams.for_scale(config.scale), quiet=config.quiet)
-    how = dataset.prepare(config.keep, lambda conn: _growth_point(dataset, conn, config))
+    how = dataset.prepare(config.keep, lambda: _growth_point(dataset.dsn, config, "the partly loaded table"))
+    machine_info = machine.describe(dataset.dsn, config.redis_url)  # a fresh session, before any measurement
+    full_point = _growth_point(dataset.dsn, config, "the full table")
     session = Session(dataset.dsn, config.redis_url)
     try:
         env = Environment.probe(session.conn, config.redis_url)
@@ -57,6 +61,7 @@ def run(config: Config) -> dict:
         pairs = _available_pairs(env)
         modes = _measure_modes(session, sample, pairs, config)
         scenario_results = _scenarios(session, dataset, sample, env, config)
+        machine_info["measuring_session_changes"] = machine.session_changes(session.conn)
         result = {
             "meta": {
                 "started": started,
@@ -65,13 +70,13 @@ def run(config: Config) -> dict:
                 "db_name": config.db_name,
                 "timing": "per call: send, execute and receive all rows (libpq); Python row conversion excluded",
             },
-            "machine": machine.describe(session.conn, config.redis_url if env.redis_ok else None),
+            "machine": machine_info,
             "dataset": {"params": asdict(dataset.params), "how": how, "rows": rows_as_built},
             "operations": operations,
             "modes": modes,
-            "targets": {key: _check_targets(mode) for key, mode in modes.items() if "figures" in mode},
+            "targets": {"mode": TARGET_MODE, "operations": _check_targets(modes[TARGET_MODE])},
             "scenarios": scenario_results,
-            "growth": _growth(dataset, modes),
+            "growth": _growth(dataset.growth, full_point),
             "state_check": _state_check(session.conn, sample),
         }
     finally:
@@ -107,17 +112,7 @@ def _measure_modes(session: Session, sample: Sample, pairs: list[Pair], config: 
     plan = config.plan
     log(config, f"one client, unpinned: {len(pairs)} operation sides")
     modes: dict[str, dict] = {"single_unpinned": single_client(session, sample, pairs, plan, config.seed).as_dict()}
-    try:
-        cpu, saved = pin_to_one_core(session)
-    except OSError as exc:
-        modes["single_pinned"] = {"skipped": f"cannot pin: {exc}"}
-    else:
-        log(config, f"one client, pinned with its backend to CPU {cpu}")
-        try:
-            outcome = single_client(session, sample, pairs, plan, config.seed + 1)
-        finally:
-            unpin(saved)
-        modes["single_pinned"] = outcome.as_dict() | {"cpu": cpu}
+    modes["single_pinned"] = _pinned(session, sample, pairs, config)
     log(config, f"{plan.clients} client processes")
     workers = Workers(plan.clients, session.conn.info.dsn, config.redis_url, sample)
     try:
@@ -125,6 +120,32 @@ def _measure_modes(session: Session, sample: Sample, pairs: list[Pair], config: 
     finally:
         workers.close()
     return modes
+
+
+def _pinned(session: Session, sample: Sample, pairs: list[Pair], config: Config) -> dict:
+    """One client with its backend, and redis-server when it runs here, on one core.
+    Redis operations are left out when redis-server could not be pinned with them."""
+    try:
+        pinned = pin_to_one_core(session)
+    except OSError as exc:
+        return {"skipped": f"cannot pin: {exc}"}
+    left_out = {}
+    if pinned.redis_not_pinned:
+        left_out = {
+            op.name: f"redis-server not pinned: {pinned.redis_not_pinned}" for op, _ in pairs if _uses_redis(op)
+        }
+    log(config, f"one client, pinned with its backend{'' if left_out else ' and redis-server'} to CPU {pinned.cpu}")
+    try:
+        outcome = single_client(
+            session, sample, [pair for pair in pairs if pair[0].name not in left_out], config.plan, config.seed + 1
+        )
+    finally:
+        unpin(pinned)
+    return outcome.as_dict() | pinned.describe() | {"left_out": left_out}
+
+
+def _uses_redis(op: Operation) -> bool:
+    return any("redis" in side.needs for side in op.sides().values())
 
 
 def _scenarios(session: Session, dataset: Dataset, sample: Sample, env: Environment, config: Config) -> dict:
@@ -160,63 +181,82 @@ def _scenarios(session: Session, dataset: Dataset, sample: Sample, env: Environm
 
 
 def _check_targets(mode: dict) -> dict:
-    figures: Figures = mode["figures"]
     return {
-        op.name: [{"target": target.describe(), "met": target.check(op.name, figures)} for target in op.targets]
-        for op in OPERATIONS
-        if op.targets
+        op.name: [check(target, op.name, mode["figures"]) for target in op.targets] for op in OPERATIONS if op.targets
     }
 
 
-# -- growth: the same reads at 0.2 N rows (measured during the build) and at N ------------------
+# -- growth: the same reads at 0.2 N live rows (measured during the build) and at N ---------------
 
 
-def _growth_point(dataset: Dataset, conn: psycopg.Connection, config: Config) -> dict:
-    log(config, "growth point: measuring reads on the partly loaded table")
-    session = Session(dataset.dsn, None)
+def _growth_point(dsn: str, config: Config, what: str) -> dict:
+    """The growth reads on a session of their own, one client unpinned, with the run's plan."""
+    log(config, f"growth point: measuring reads on {what}")
+    session = Session(dsn, None)
     try:
         env = Environment.probe(session.conn, None)
-        growth_ops = {op.name for op in OPERATIONS if op.growth}
-        plan = Plan(rounds=GROWTH_ROUNDS, iterations=config.plan.iterations)
-        outcome: Outcome = single_client(
-            session, draw(session.conn), _available_pairs(env, growth_ops), plan, config.seed
-        )
-        rows = conn.execute("SELECT count(*) FROM notifydb.notifications").fetchone()[0]
-        return {"rows": rows, **outcome.as_dict()}
+        sample = draw(session.conn)
+        rows = _notification_rows(session.conn)
+        outcome = single_client(session, sample, _available_pairs(env, set(GROWTH_OPS)), config.plan, config.seed)
+        return {**rows, "users": _users_digest(sample), "plan": asdict(config.plan), **outcome.as_dict()}
     finally:
         session.close()
 
 
-def _growth(dataset: Dataset, modes: dict) -> dict:
-    growth_ops = [op.name for op in OPERATIONS if op.growth]
-    if not dataset.growth:
-        return {"note": "no growth point recorded", "operations": growth_ops}
-    with psycopg.connect(dataset.dsn) as conn:
-        rows = conn.execute("SELECT count(*) FROM notifydb.notifications").fetchone()[0]
-    full = {"rows": rows, "figures": {name: modes["single_unpinned"]["figures"].get(name, {}) for name in growth_ops}}
+def _users_digest(sample: Sample) -> str:
+    """Which inboxes were sampled: equal digests mean the same users."""
+    keys = sorted(f"{inbox.tenant_id}/{inbox.user_id}" for inbox in sample.typical + sample.heavy)
+    return f"{len(keys)} inboxes, sha256 {hashlib.sha256(' '.join(keys).encode()).hexdigest()[:16]}"
+
+
+def _growth(small: dict | None, full: dict) -> dict:
+    if not small:
+        return {"operations": GROWTH_OPS, "points": [], "note": "no small point: the reused data set recorded none"}
+    same_users, same_plan = small["users"] == full["users"], small["plan"] == full["plan"]
     note = (
-        f"The small point was measured while the data set was built ({GROWTH_ROUNDS} rounds); "
-        "the full point is this run's unpinned figure. Heavy users are the same users with a fifth of their rows."
+        "Both points are one client, unpinned, measuring only these reads, "
+        + ("with the same plan" if same_plan else "**with different plans**")
+        + f" ({full['plan']['rounds']} rounds of {full['plan']['iterations']}). The small point was measured "
+        f"while the data set was built, after {GROWTH_CHUNKS} of its {CHUNKS} batches: "
+        + (
+            "the same sampled users, each with a fifth of their rows (and a fifth of the purge reserve)."
+            if same_users
+            else "**the sampled users differ from the full point's**."
+        )
     )
-    return {"operations": growth_ops, "points": [dataset.growth, full], "note": note}
+    return {
+        "operations": GROWTH_OPS,
+        "points": [small, full],
+        "same_users": same_users,
+        "same_plan": same_plan,
+        "note": note,
+    }
 
 
 # -- what the data set holds, and whether the run left it as it found it ---------------------------
 
 
-def _row_counts(conn: psycopg.Connection) -> dict:
-    total, live = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE created_at > pg_catalog.now() - interval '90 days') "
-        "FROM notifydb.notifications"
+def _notification_rows(conn: psycopg.Connection) -> dict:
+    """The data set's notifications: live ones (newer than the purge reserve) and all, leaving
+    out what the bench's own writes added (they go to a tenant of their own)."""
+    live, total = conn.execute(
+        "SELECT count(*) FILTER (WHERE created_at > pg_catalog.now() - %s::interval), count(*) "
+        "FROM notifydb.notifications WHERE tenant_id <> %s",
+        (f"{PURGE_SHIFT_DAYS} days", WRITER_TENANT),
     ).fetchone()
+    return {"live": live, "total": total}
+
+
+def _row_counts(conn: psycopg.Connection) -> dict:
+    rows = _notification_rows(conn)
     heaviest, over_10k = conn.execute(
         "SELECT max(n_rows), count(*) FILTER (WHERE n_rows >= 10000) FROM bench_meta.recipients "
         "WHERE user_id IS NOT NULL"
     ).fetchone()
     events = conn.execute("SELECT count(*) FROM notifydb.admin_system_events").fetchone()[0]
     return {
-        "notifications": total,
-        "live": live,
+        "notifications": rows["total"],
+        "live": rows["live"],
         "events": events,
         "heaviest_inbox": heaviest,
         "inboxes_10k": over_10k,

@@ -41,7 +41,7 @@ class Outcome:
         self.failures: dict[str, dict[str, str]] = defaultdict(dict)
 
     def as_dict(self) -> dict:
-        return {"figures": dict(self.figures), "failures": dict(self.failures)}
+        return {"figures": dict(self.figures), "failures": {name: dict(sides) for name, sides in self.failures.items()}}
 
 
 def first_line(exc: BaseException) -> str:
@@ -50,32 +50,33 @@ def first_line(exc: BaseException) -> str:
 
 
 def single_client(session: Session, sample: Sample, pairs: list[Pair], plan: Plan, seed: int) -> Outcome:
-    """Rounds over every pair in a fresh random order, so drift hits all operations alike."""
+    """Rounds in which every call of every pair comes in a fresh random order, so drift hits
+    all operations alike and each call follows a random other one, as the floor's calls do."""
     outcome = Outcome()
     rng = Random(seed)
     bound: dict[tuple[str, str], tuple[Operation, Bound]] = {}
     for op, side in pairs:
         try:
-            bound[(op.name, side)] = (op, Bound(op, side, session, sample))
+            runner = Bound(op, side, session, sample)
             for _ in range(min(plan.per_round(op), 3)):  # warm-up: plans, caches, connections
-                bound[(op.name, side)][1].once(rng)
+                runner.once(rng)
+            bound[(op.name, side)] = (op, runner)
         except (psycopg.Error, LookupError) as exc:
             outcome.failures[op.name][side] = first_line(exc)
-            bound.pop((op.name, side), None)
     samples: dict[tuple[str, str], list[int]] = defaultdict(list)
     for _ in range(plan.rounds):
-        order = list(bound)
-        rng.shuffle(order)
-        for key in order:
-            op, runner = bound[key]
+        calls = [key for key, (op, _runner) in bound.items() for _ in range(plan.per_round(op))]
+        rng.shuffle(calls)
+        for key in calls:
+            if key not in bound:  # failed earlier in this round
+                continue
             try:
-                samples[key].extend(runner.once(rng) for _ in range(plan.per_round(op)))
+                samples[key].append(bound[key][1].once(rng))
             except (psycopg.Error, LookupError) as exc:
                 outcome.failures[key[0]][key[1]] = first_line(exc)
                 del bound[key]
-    for (name, side), latencies in samples.items():
-        if side not in outcome.failures[name]:
-            outcome.figures[name][side] = summarize(latencies)
+    for name, side in bound:
+        outcome.figures[name][side] = summarize(samples[(name, side)])
     return outcome
 
 

@@ -137,11 +137,13 @@ def purge(session: Session, dataset: Dataset, workers: Workers, **_: object) -> 
     cycles = []
     for readers in (False, True):
         cycle: dict = {"readers": workers.count if readers else 0, "sides": {}}
+        dataset.mark("purging")  # so --keep rebuilds a data set whose reserve a stopped run left purged
         for side, purger in purgers.items():
             cycle["sides"][side] = _purge_once(conn, side, purger, workers if readers else None)
         vacuum_analyze(conn)
         cycle["after_vacuum"] = _sizes(conn)
         cycle["reserve_restored"] = dataset.restore_reserve()
+        dataset.mark("ready")
         cycle["after_refill"] = _sizes(conn)
         cycles.append(cycle)
     alone = cycles[0]["sides"]["notifydb"]["rows_per_s"]

@@ -99,24 +99,78 @@ class Bound:
         return elapsed
 
 
-def pin_to_one_core(session: Session) -> tuple[int, dict[int, set[int]]]:
-    """Put this process and its backend on the last allowed core; returns it and what to restore.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
-    Same as `taskset -pc CPU PID` for both. Raises OSError when the backend is not a
-    local postgres process (a remote server cannot be pinned).
+
+@dataclass(frozen=True)
+class Pinned:
+    """Who shares the one core, what to restore afterwards, and why redis-server does not, if it does not."""
+
+    cpu: int
+    saved: dict[int, set[int]]
+    redis_server: int | None
+    redis_not_pinned: str | None
+
+    def describe(self) -> dict:
+        return {"cpu": self.cpu, "redis_server_pid": self.redis_server, "redis_not_pinned": self.redis_not_pinned}
+
+
+def pin_to_one_core(session: Session) -> Pinned:
+    """Put this process, its backend and a local redis-server on the last allowed core.
+
+    Same as `taskset -pc CPU PID` for each. Raises OSError when the backend is not a
+    local postgres process (a remote server cannot be pinned); a Redis that cannot be
+    pinned is reported in the result, and the caller leaves the Redis operations out.
     """
     backend = session.backend_pid
-    comm = Path(f"/proc/{backend}/comm")
-    if not comm.exists() or not comm.read_text().startswith("postgres"):
+    if not _runs_here(backend, "postgres"):
         raise OSError(f"backend {backend} is not a local postgres process")
     cpu = max(os.sched_getaffinity(0))
-    saved = {pid: os.sched_getaffinity(pid) for pid in (backend, 0)}
-    for pid in saved:  # the backend first: if it refuses, nothing has changed yet
-        os.sched_setaffinity(pid, {cpu})
-    return cpu, saved
+    saved: dict[int, set[int]] = {}
+    _pin(backend, cpu, saved)  # the backend first: if it refuses, nothing has changed yet
+    pinned = Pinned(cpu, saved, None, "no Redis in this run")
+    try:
+        if session.redis is not None:
+            try:
+                pid = local_redis_server(session.redis)
+                _pin(pid, cpu, saved)
+                pinned = Pinned(cpu, saved, pid, None)
+            except (OSError, redis.RedisError) as exc:
+                pinned = Pinned(cpu, saved, None, str(exc))
+        _pin(0, cpu, saved)
+    except BaseException:
+        unpin(pinned)
+        raise
+    return pinned
 
 
-def unpin(saved: dict[int, set[int]]) -> None:
-    for pid, cpus in saved.items():
+def local_redis_server(client: redis.Redis) -> int:
+    """The pid of the redis-server ``client`` talks to; OSError unless it runs on this machine."""
+    kwargs = client.get_connection_kwargs()
+    info = client.info("server")
+    pid, port = int(info["process_id"]), int(info["tcp_port"])
+    if "path" not in kwargs and kwargs.get("host") not in LOOPBACK:
+        raise OSError(f"Redis at {kwargs.get('host')} is not on this machine")
+    # A local pid from a server in a container or elsewhere would name some other process.
+    if not _runs_here(pid, "redis-server", f":{port}" if port else ""):
+        raise OSError(f"Redis reports pid {pid}, which is not a redis-server on port {port} here")
+    return pid
+
+
+def _runs_here(pid: int, command: str, in_title: str = "") -> bool:
+    proc = Path(f"/proc/{pid}")
+    try:
+        return (proc / "comm").read_text().startswith(command) and in_title in (proc / "cmdline").read_text()
+    except OSError:
+        return False
+
+
+def _pin(pid: int, cpu: int, saved: dict[int, set[int]]) -> None:
+    saved[pid] = os.sched_getaffinity(pid)
+    os.sched_setaffinity(pid, {cpu})
+
+
+def unpin(pinned: Pinned) -> None:
+    for pid, cpus in pinned.saved.items():
         with contextlib.suppress(ProcessLookupError):  # the backend may have exited
             os.sched_setaffinity(pid, cpus)

@@ -1,4 +1,9 @@
-"""The speed targets the issues set, checked against a run's figures (medians: p50)."""
+"""The speed targets the issues set, checked against a run's figures (medians: p50).
+
+The issues state them for one unpinned client in Python, so they are judged on
+that mode only. Each target measures one number (a ratio, or milliseconds) and
+says whether it meets the bound.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +22,14 @@ class Relative:
     def describe(self) -> str:
         return f"≤ {self.factor:g}x {self.reference}"
 
-    def check(self, op: str, figures: Figures) -> bool | None:
-        mine = _p50(figures, op, "notifydb")
-        ref = _p50(figures, self.reference, "notifydb")
-        return None if mine is None or ref is None else mine <= self.factor * ref
+    def measure(self, op: str, figures: Figures) -> float | None:
+        return _over(_p50(figures, op, "notifydb"), _p50(figures, self.reference, "notifydb"))
+
+    def meets(self, value: float) -> bool:
+        return value <= self.factor
+
+    def shows(self, value: float) -> str:
+        return f"{value:.2f}x {self.reference}"
 
 
 @dataclass(frozen=True)
@@ -32,9 +41,14 @@ class Speedup:
     def describe(self) -> str:
         return f"≥ {self.factor:g}x faster than seed"
 
-    def check(self, op: str, figures: Figures) -> bool | None:
-        mine, seed = _p50(figures, op, "notifydb"), _p50(figures, op, "seed")
-        return None if mine is None or seed is None else seed >= self.factor * mine
+    def measure(self, op: str, figures: Figures) -> float | None:
+        return _over(_p50(figures, op, "seed"), _p50(figures, op, "notifydb"))
+
+    def meets(self, value: float) -> bool:
+        return value >= self.factor
+
+    def shows(self, value: float) -> str:
+        return f"{value:.2f}x faster than seed"
 
 
 @dataclass(frozen=True)
@@ -46,14 +60,34 @@ class AtMost:
     def describe(self) -> str:
         return f"p50 < {self.ms:g} ms"
 
-    def check(self, op: str, figures: Figures) -> bool | None:
-        mine = _p50(figures, op, "notifydb")
-        return None if mine is None else mine < self.ms
+    def measure(self, op: str, figures: Figures) -> float | None:
+        return _p50(figures, op, "notifydb")
+
+    def meets(self, value: float) -> bool:
+        return value < self.ms
+
+    def shows(self, value: float) -> str:
+        return f"p50 {value:.3f} ms"
 
 
 Target = Relative | Speedup | AtMost
 
 
+def check(target: Target, op: str, figures: Figures) -> dict:
+    """What the target asks, what was measured, and whether it is met (None: not measured)."""
+    value = target.measure(op, figures)
+    return {
+        "target": target.describe(),
+        "measured": value,
+        "shown": "-" if value is None else target.shows(value),
+        "met": None if value is None else target.meets(value),
+    }
+
+
 def _p50(figures: Figures, op: str, side: str) -> float | None:
     summary = figures.get(op, {}).get(side)
     return summary["p50_ms"] if summary else None
+
+
+def _over(numerator: float | None, denominator: float | None) -> float | None:
+    return None if numerator is None or not denominator else numerator / denominator

@@ -15,15 +15,19 @@ BEGIN
     END IF;
     -- NOTIFY is transactional: listeners hear this only if the caller's
     -- transaction commits. At most 16 ids keep the payload under 1,000 bytes.
+    -- seq makes every payload unique: Postgres delivers equal payloads of one
+    -- transaction only once, and each call is one announcement.
     PERFORM pg_catalog.pg_notify(
         'notifydb',
         CASE
             WHEN p_ids IS NOT NULL AND pg_catalog.cardinality(p_ids) <= 16
                 THEN pg_catalog.json_build_object(
-                    'op', p_op, 'tenant_id', p_tenant_id, 'user_id', p_user_id, 'ids', p_ids
+                    'op', p_op, 'tenant_id', p_tenant_id, 'user_id', p_user_id, 'ids', p_ids,
+                    'seq', pg_catalog.nextval('notifydb.announcement_seq')
                 )
             ELSE pg_catalog.json_build_object(
-                'op', p_op, 'tenant_id', p_tenant_id, 'user_id', p_user_id, 'count', p_count
+                'op', p_op, 'tenant_id', p_tenant_id, 'user_id', p_user_id, 'count', p_count,
+                'seq', pg_catalog.nextval('notifydb.announcement_seq')
             )
         END::text
     );
@@ -31,6 +35,6 @@ END
 $$;
 
 COMMENT ON FUNCTION notifydb._announce(text, uuid, uuid, uuid[], bigint) IS
-'Private: one NOTIFY on channel notifydb per call that changed rows: op, tenant, user and the ids (at most 16) or their count; never row contents.';
+'Private: one NOTIFY on channel notifydb per call that changed rows: op, tenant, user, the ids (at most 16) or their count, and seq (unique, so no two are folded into one); never row contents.';
 
 REVOKE ALL ON FUNCTION notifydb._announce(text, uuid, uuid, uuid[], bigint) FROM public;

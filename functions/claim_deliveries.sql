@@ -1,6 +1,8 @@
 -- Relays take due jobs with a lease: FOR UPDATE SKIP LOCKED keeps two relays
 -- from taking the same job, and the lease (available_at moved to its end)
--- keeps it from being handed out again until it runs out.
+-- keeps it from being handed out again until it runs out. Each claim gives the
+-- job a new job_id, the token complete and retry_deliveries check, so a relay
+-- whose lease ran out cannot settle a job another relay claimed since.
 SET LOCAL ROLE notifydb_owner;
 
 CREATE OR REPLACE FUNCTION notifydb.claim_deliveries(
@@ -37,22 +39,24 @@ BEGIN
 
     SELECT p.max_attempts INTO v_max_attempts FROM notifydb.delivery_policy AS p;
 
-    SELECT
-        pg_catalog.array_agg(due.job_id) FILTER (WHERE due.attempts < v_max_attempts),
-        pg_catalog.array_agg(due.job_id) FILTER (WHERE due.attempts >= v_max_attempts)
-    INTO v_claimable, v_exhausted
-    FROM (
-        SELECT o.job_id, o.attempts
-        FROM notifydb.delivery_outbox AS o
-        WHERE o.available_at <= pg_catalog.now()
-        ORDER BY o.available_at
-        LIMIT pg_catalog.int4larger(1, pg_catalog.int4smaller(p_limit, 1000))
-        FOR UPDATE SKIP LOCKED
-    ) AS due;
-
     -- Out of attempts and due again: its last lease ran out without an answer
-    -- (the relay died), or the policy was lowered. Give it up as failed.
-    IF v_exhausted IS NOT NULL THEN
+    -- (the relay died), or the policy was lowered. Give it up as failed, and
+    -- look further: a batch of only such jobs must not read as "nothing due".
+    LOOP
+        SELECT
+            pg_catalog.array_agg(due.job_id) FILTER (WHERE due.attempts < v_max_attempts),
+            pg_catalog.array_agg(due.job_id) FILTER (WHERE due.attempts >= v_max_attempts)
+        INTO v_claimable, v_exhausted
+        FROM (
+            SELECT o.job_id, o.attempts
+            FROM notifydb.delivery_outbox AS o
+            WHERE o.available_at <= pg_catalog.now()
+            ORDER BY o.available_at
+            LIMIT pg_catalog.int4larger(1, pg_catalog.int4smaller(p_limit, 1000))
+            FOR UPDATE SKIP LOCKED
+        ) AS due;
+        EXIT WHEN v_exhausted IS NULL;
+
         WITH given_up AS (
             DELETE FROM notifydb.delivery_outbox AS o
             WHERE o.job_id = ANY (v_exhausted)
@@ -60,11 +64,13 @@ BEGIN
         )
         SELECT pg_catalog.array_agg(g.notification_id) INTO v_failed_notifications FROM given_up AS g;
         PERFORM notifydb._record_delivery_outcome(v_failed_notifications, 'failed');
-    END IF;
+        EXIT WHEN v_claimable IS NOT NULL;
+    END LOOP;
 
     RETURN QUERY
     UPDATE notifydb.delivery_outbox AS o
-    SET attempts = o.attempts + 1,
+    SET job_id = DEFAULT,
+        attempts = o.attempts + 1,
         leased_until = pg_catalog.now() + p_lease,
         available_at = pg_catalog.now() + p_lease
     WHERE o.job_id = ANY (v_claimable)
@@ -73,7 +79,7 @@ END
 $$;
 
 COMMENT ON FUNCTION notifydb.claim_deliveries(integer, interval) IS
-'Hands out up to p_limit (clamped to 1..1000) due outbox jobs, longest due first, leased for p_lease (positive, at most 1 day); each claim counts as an attempt. Jobs out of attempts (delivery_policy.max_attempts) are not handed out: their delivery is recorded as failed. For notifydb_delivery.';
+'Hands out up to p_limit (clamped to 1..1000) due outbox jobs, longest due first, leased for p_lease (positive, at most 1 day); each claim counts as an attempt and gives the job a new job_id (the id names this claim). Jobs out of attempts (delivery_policy.max_attempts) are not handed out: their delivery is recorded as failed, and the claim looks further. For notifydb_delivery.';
 
 REVOKE ALL ON FUNCTION notifydb.claim_deliveries(integer, interval) FROM public;
 GRANT EXECUTE ON FUNCTION notifydb.claim_deliveries(integer, interval) TO notifydb_delivery;

@@ -1,7 +1,9 @@
 -- A relay reports jobs done: the outcome goes on the notification and the
--- job leaves the outbox. Deleting the job is what counts it, so a job
--- completed twice (say by a relay whose lease ran out and by the relay that
--- claimed it next; delivery is at-least-once) is counted and recorded once.
+-- job leaves the outbox. An id names one claim (claim_deliveries renews it),
+-- so only the latest claim of a job settles it: a relay whose lease ran out
+-- still completes its job while nobody else claimed it (a late send went out:
+-- sent is the truth), but not once another relay holds it, which then sends
+-- again (delivery is at-least-once) and reports for itself.
 SET LOCAL ROLE notifydb_owner;
 
 CREATE OR REPLACE FUNCTION notifydb.complete_deliveries(
@@ -23,7 +25,8 @@ BEGIN
         RAISE EXCEPTION 'p_status must be sent or failed' USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    -- Only claimed jobs: a job nobody holds a lease on was never handed out.
+    -- Only jobs under this claim: a job put back by retry_deliveries is not
+    -- held by anyone until its next claim, which gives it a new id.
     WITH completed AS (
         DELETE FROM notifydb.delivery_outbox AS o
         WHERE o.job_id = ANY (p_job_ids) AND o.leased_until IS NOT NULL
@@ -37,7 +40,7 @@ END
 $$;
 
 COMMENT ON FUNCTION notifydb.complete_deliveries(bigint[], text) IS
-'Finishes claimed outbox jobs: records p_status (sent or failed) and its time on their notifications and removes the jobs. Returns how many it finished; unknown, unclaimed or already finished ids count nothing. For notifydb_delivery.';
+'Finishes claimed outbox jobs: records p_status (sent or failed) and its time on their notifications and removes the jobs. Returns how many it finished; unknown, unclaimed, retried or already finished ids, and ids of claims superseded by a later claim, count nothing. For notifydb_delivery.';
 
 REVOKE ALL ON FUNCTION notifydb.complete_deliveries(bigint[], text) FROM public;
 GRANT EXECUTE ON FUNCTION notifydb.complete_deliveries(bigint[], text) TO notifydb_delivery;

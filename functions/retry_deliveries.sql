@@ -1,6 +1,8 @@
 -- A relay could not deliver: the job goes back for a later claim with its
 -- error, unless it has used up its attempts, when it is given up as failed
--- right away instead of waiting to be found by a claim.
+-- right away instead of waiting to be found by a claim. An id names one
+-- claim (claim_deliveries renews it), so a relay whose lease ran out and whose
+-- job another relay claimed since can neither fail it nor cut that lease short.
 SET LOCAL ROLE notifydb_owner;
 
 CREATE OR REPLACE FUNCTION notifydb.retry_deliveries(
@@ -53,7 +55,7 @@ END
 $$;
 
 COMMENT ON FUNCTION notifydb.retry_deliveries(bigint[], text, interval) IS
-'Puts claimed outbox jobs back, claimable again after p_delay (0..30 days), keeping p_error (1..2,000 characters); a job out of attempts is given up instead and its notification marked failed. Returns how many jobs it took back either way. For notifydb_delivery.';
+'Puts claimed outbox jobs back, claimable again after p_delay (0..30 days), keeping p_error (1..2,000 characters); a job out of attempts is given up instead and its notification marked failed. Returns how many jobs it took back either way; ids not under their latest claim count nothing. For notifydb_delivery.';
 
 REVOKE ALL ON FUNCTION notifydb.retry_deliveries(bigint[], text, interval) FROM public;
 GRANT EXECUTE ON FUNCTION notifydb.retry_deliveries(bigint[], text, interval) TO notifydb_delivery;

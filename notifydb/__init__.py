@@ -3,7 +3,7 @@
 from notifydb.client import Client
 from notifydb.delivery import DeliveryContent, DeliveryJob
 from notifydb.events import SeveritySummary, SystemEvent
-from notifydb.listener import Announcement, AnnouncementListener
+from notifydb.listener import Announcement, AnnouncementListener, AnnouncementOp
 from notifydb.notifications import Notification
 from notifydb.ratelimit import Decision, Policy, RateLimiter
 from notifydb.relay import Relay
@@ -12,6 +12,7 @@ from notifydb.unread_cache import UnreadCountCache
 __all__ = [
     "Announcement",
     "AnnouncementListener",
+    "AnnouncementOp",
     "Client",
     "Decision",
     "DeliveryContent",

@@ -30,6 +30,18 @@ class BatchRejected(Exception):
     """Raised by a handler to retry its whole batch; the message becomes the jobs' error."""
 
 
+class HandlerClosed(Exception):
+    """Raised by a handler that can take no more jobs (say, its reader went away).
+
+    The jobs in ``accepted`` are completed, the rest of the batch is retried with the
+    message as its error, and the relay stops.
+    """
+
+    def __init__(self, message: str, accepted: Iterable[int]) -> None:
+        super().__init__(message)
+        self.accepted = set(accepted)
+
+
 # Deadlocks and serialization failures roll the ack back whole; it is safe to repeat.
 _ACK_ATTEMPTS = 3
 
@@ -112,6 +124,10 @@ class Relay:
         """The job ids the handler accepted, and the error to keep on the others."""
         try:
             return set(self.handler(jobs)), REJECTED_ERROR
+        except HandlerClosed as exc:
+            log.warning("handler closed: %s; stopping after this batch", exc)
+            self.stop()
+            return exc.accepted, str(exc)[:2000] or REJECTED_ERROR
         except BatchRejected as exc:
             log.warning("handler rejected a batch of %d job(s): %s", len(jobs), exc)
             return set(), str(exc)[:2000] or REJECTED_ERROR

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from notifydb.delivery import DeliveryJob, DeliveryMethods
-from notifydb.relay import BatchRejected
+from notifydb.relay import BatchRejected, HandlerClosed
 
 # The JSON object written for each job of a batch, in order.
 Describe = Callable[[Sequence[DeliveryJob]], list[dict[str, Any]]]
@@ -35,8 +35,23 @@ def _line(fields: dict[str, Any]) -> str:
     return json.dumps(fields, separators=(",", ":")) + "\n"
 
 
+def _discard_further_output(stream: TextIO) -> None:
+    """Point the stream's file at /dev/null, so flushing what is left of it (at exit too) cannot fail again."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 class StdoutHandler:
-    """Writes each job as a JSON line and accepts every job whose line was written."""
+    """Writes each job as a JSON line and accepts every job whose line was written.
+
+    When the reader goes away (``relay | head -1``), the jobs written so far are
+    accepted and the relay stops; the others are retried.
+    """
 
     def __init__(self, stream: TextIO = sys.stdout, describe: Describe = describe_jobs) -> None:
         self.stream = stream
@@ -50,8 +65,8 @@ class StdoutHandler:
                 self.stream.flush()
                 accepted.append(job.job_id)
         except BrokenPipeError:
-            # The reader went away: what it did not get is retried.
-            return accepted
+            _discard_further_output(self.stream)
+            raise HandlerClosed("stdout was closed by its reader", accepted) from None
         return accepted
 
 

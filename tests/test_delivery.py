@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from notifydb import Client, DeliveryJob, Relay
+from notifydb.migrations import Migrator
+from tests.support.cli import PROJECT_ROOT
 from tests.support.delivery import (
     clear,
     delivery_statuses,
@@ -20,6 +24,7 @@ from tests.support.delivery import (
 )
 from tests.support.postgres_server import migrated
 from tests.support.roles import login_role
+from tests.support.scripts_copy import copy_scripts
 
 
 @pytest.fixture(scope="module")
@@ -81,19 +86,71 @@ def test_failing_row_in_a_bulk_insert_leaves_no_job(dsn: str) -> None:
     assert counts(dsn) == (0, 0)
 
 
-def test_expired_lease_is_redelivered_and_counted_once(dsn: str, relay_dsn: str) -> None:
+def test_upgrade_writes_the_jobs_missed_before_the_trigger_arrived(fresh_dsn: str, tmp_path: Path) -> None:
+    """A database upgraded live: the outbox (V0402) committed before its trigger (V0404) did."""
+    before_trigger = copy_scripts(tmp_path)
+    for path in (before_trigger / "schema").glob("V*.sql"):
+        if int(path.name[1:5]) >= 404:
+            path.unlink()
+    Migrator(fresh_dsn, before_trigger, log=lambda _line: None).migrate()
+    with psycopg.connect(fresh_dsn) as conn:
+        outbox_created = conn.execute(
+            "SELECT installed_at FROM notifydb.schema_history WHERE version = '0402'"
+        ).fetchone()[0]
+        rows = conn.execute(
+            """INSERT INTO notifydb.notifications (tenant_id, type, title, message, channel, created_at)
+               VALUES (gen_random_uuid(), 'T', 'in the gap', 'm', 'email', DEFAULT),
+                      (gen_random_uuid(), 'T', 'in the gap', 'm', 'push', DEFAULT),
+                      (gen_random_uuid(), 'T', 'in the gap', 'm', 'in_app', DEFAULT),
+                      (gen_random_uuid(), 'T', 'before the outbox', 'm', 'email', %s)
+               RETURNING id, title, channel""",
+            (outbox_created - timedelta(hours=1),),
+        ).fetchall()
+        assert conn.execute("SELECT count(*) FROM notifydb.delivery_outbox").fetchone()[0] == 0, "the gap"
+    Migrator(fresh_dsn, PROJECT_ROOT, log=lambda _line: None).migrate()
+    missed = {nid for nid, title, channel in rows if title == "in the gap" and channel != "in_app"}
+    with psycopg.connect(fresh_dsn) as conn:
+        jobs = conn.execute("SELECT notification_id, attempts FROM notifydb.delivery_outbox").fetchall()
+        assert sorted(jobs) == sorted((nid, 0) for nid in missed)
+        conn.execute("SELECT notifydb.create_notification(gen_random_uuid(), NULL, 'T', 't', 'm', 'push')")
+        assert conn.execute("SELECT count(*) FROM notifydb.delivery_outbox").fetchone()[0] == 3, "the trigger works"
+
+
+def test_expired_lease_is_redelivered_and_the_stale_relay_settles_nothing(dsn: str, relay_dsn: str) -> None:
     [notification_id] = insert_notifications(dsn, 1)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE notifydb.delivery_policy SET max_attempts = 2")
     with psycopg.connect(relay_dsn, autocommit=True) as first, psycopg.connect(relay_dsn, autocommit=True) as second:
-        slow, fast = Client(first), Client(second)
-        [job] = slow.claim_deliveries(lease=timedelta(milliseconds=300))
+        stale, current = Client(first), Client(second)
+        [job] = stale.claim_deliveries(lease=timedelta(milliseconds=300))
         assert (job.notification_id, job.attempts) == (notification_id, 1)
-        assert fast.claim_deliveries() == [], "a job is not handed out twice while its lease runs"
+        assert current.claim_deliveries() == [], "a job is not handed out twice while its lease runs"
         time.sleep(0.5)
-        [again] = fast.claim_deliveries()
-        assert (again.job_id, again.attempts) == (job.job_id, 2)
-        # The first relay delivered after all and reports it late; the second one too.
-        assert slow.complete_deliveries([job.job_id]) == 1
-        assert fast.complete_deliveries([again.job_id]) == 0
+        [again] = current.claim_deliveries(lease=timedelta(minutes=5))
+        assert (again.notification_id, again.attempts) == (notification_id, 2)
+        assert again.job_id > job.job_id, "the new claim renamed the job"
+        # The first relay comes back late. Its retry would give the job up (2 of 2 attempts used)
+        # and its complete would settle it: neither may touch the job the second relay holds.
+        assert stale.retry_deliveries([job.job_id], error="late failure") == 0
+        assert stale.complete_deliveries([job.job_id], status="failed") == 0
+        assert stale.delivery_contents([job.job_id]) == []
+        assert outbox(dsn) == [(again.job_id, notification_id, 2, True, None)]
+        assert delivery_statuses(dsn) == {None: 1}
+        with psycopg.connect(dsn) as conn:
+            lease_left = conn.execute("SELECT leased_until - now() FROM notifydb.delivery_outbox").fetchone()[0]
+        assert lease_left > timedelta(minutes=4), "the second relay's lease is intact"
+        assert current.complete_deliveries([again.job_id]) == 1
+    assert outbox(dsn) == []
+    assert delivery_statuses(dsn) == {"sent": 1}
+
+
+def test_late_success_nobody_reclaimed_is_recorded_as_sent(dsn: str, relay_dsn: str) -> None:
+    insert_notifications(dsn, 1)
+    with psycopg.connect(relay_dsn, autocommit=True) as conn:
+        client = Client(conn)
+        [job] = client.claim_deliveries(lease=timedelta(milliseconds=100))
+        time.sleep(0.2)
+        assert client.complete_deliveries([job.job_id]) == 1, "the message went out: sent is the truth"
     assert outbox(dsn) == []
     assert delivery_statuses(dsn) == {"sent": 1}
 
@@ -102,10 +159,10 @@ def test_exhausted_jobs_show_as_failed(dsn: str, relay_dsn: str) -> None:
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE notifydb.delivery_policy SET max_attempts = 3")
     insert_notifications(dsn, 4)
-    rejections: Counter[int] = Counter()
+    rejections: Counter[uuid.UUID] = Counter()
 
     def reject_all(jobs):
-        rejections.update(job.job_id for job in jobs)
+        rejections.update(job.notification_id for job in jobs)
         return []
 
     with psycopg.connect(relay_dsn, autocommit=True) as conn:
@@ -126,6 +183,31 @@ def test_exhausted_jobs_show_as_failed(dsn: str, relay_dsn: str) -> None:
         assert conn.execute(
             "SELECT delivery_status FROM notifydb.notifications WHERE id = %s", (dying_job,)
         ).fetchone() == ("failed",)
+
+
+def test_a_batch_of_exhausted_jobs_does_not_end_a_drain(dsn: str, relay_dsn: str) -> None:
+    """The jobs due first are all out of attempts: run(once=True) still delivers the ones behind them."""
+    notification_ids = insert_notifications(dsn, 5)
+    exhausted, fresh = notification_ids[:3], notification_ids[3:]
+    with psycopg.connect(dsn) as conn:
+        # Out of attempts (the default policy allows 5) and due before the others.
+        conn.execute(
+            """UPDATE notifydb.delivery_outbox SET attempts = 5, available_at = now() - interval '1 hour'
+               WHERE notification_id = ANY (%s)""",
+            (exhausted,),
+        )
+    delivered: list[DeliveryJob] = []
+
+    def accept(jobs):
+        delivered.extend(jobs)
+        return [job.job_id for job in jobs]
+
+    with psycopg.connect(relay_dsn, autocommit=True) as conn:
+        stats = Relay(Client(conn), accept, batch_size=2).run(once=True)
+    assert sorted(job.notification_id for job in delivered) == sorted(fresh)
+    assert (stats.claimed, stats.completed) == (2, 2)
+    assert outbox(dsn) == []
+    assert delivery_statuses(dsn) == {"failed": 3, "sent": 2}
 
 
 def test_only_notifydb_delivery_may_drain(dsn: str, relay_dsn: str) -> None:

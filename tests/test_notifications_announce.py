@@ -10,7 +10,8 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
-from notifydb import Client
+from notifydb import AnnouncementOp, Client
+from notifydb.listener import MAX_ANNOUNCED_IDS
 
 
 class Listener:
@@ -18,12 +19,20 @@ class Listener:
         self.conn = psycopg.connect(dsn, autocommit=True)
         self.conn.execute("LISTEN notifydb")
 
-    def received(self, tenant_id: UUID, wait: float = 0.3) -> list[dict[str, Any]]:
-        """Announcements for this tenant that arrived within ``wait`` seconds, payloads parsed."""
+    def payloads(self, tenant_id: UUID, wait: float = 0.3) -> list[str]:
+        """Payloads of the announcements for this tenant that arrived within ``wait`` seconds."""
         payloads = [n.payload for n in self.conn.notifies(timeout=wait) if n.channel == "notifydb"]
-        for payload in payloads:
+        return [payload for payload in payloads if json.loads(payload)["tenant_id"] == str(tenant_id)]
+
+    def received(self, tenant_id: UUID, wait: float = 0.3) -> list[dict[str, Any]]:
+        """Announcements for this tenant that arrived within ``wait`` seconds, parsed, without their seq."""
+        events = []
+        for payload in self.payloads(tenant_id, wait):
             assert len(payload.encode()) < 1000
-        return [event for event in map(json.loads, payloads) if event["tenant_id"] == str(tenant_id)]
+            event = json.loads(payload)
+            assert isinstance(event.pop("seq"), int)
+            events.append(event)
+        return events
 
 
 @pytest.fixture
@@ -92,3 +101,40 @@ def test_fan_out_to_10000_users_is_one_small_announcement(migrated_dsn: str, lis
     assert listener.received(tenant_id, wait=1) == [
         {"op": "fan_out", "tenant_id": str(tenant_id), "user_id": None, "count": 10_000}
     ]
+
+
+def test_equal_calls_in_one_transaction_are_announced_each(migrated_dsn: str, listener: Listener) -> None:
+    """Postgres folds equal NOTIFY payloads of a transaction: seq keeps them apart."""
+    tenant_id, user_id = uuid4(), uuid4()
+    with psycopg.connect(migrated_dsn) as conn:
+        client = Client(conn)
+        [nid] = [client.create_notification(tenant_id, user_id, "T", "t", "m")]
+        listener.received(tenant_id)
+        with conn.transaction():
+            for _ in range(2):
+                client.mark_read(tenant_id, user_id, [nid])
+                client.mark_unread(tenant_id, user_id, [nid])
+    events = listener.received(tenant_id)
+    assert [e["op"] for e in events] == ["read", "unread", "read", "unread"]
+    assert events[0] == events[2] and events[1] == events[3], "equal but for seq, and still two of each"
+
+
+def test_the_largest_announcement_stays_under_1000_bytes(migrated_dsn: str, listener: Listener) -> None:
+    """The most ids an announcement carries, with the longest op that carries ids and the widest seq."""
+    tenant_id, user_id = uuid4(), uuid4()
+    with psycopg.connect(migrated_dsn, autocommit=True) as conn:
+        client = Client(conn)
+        ids = [client.create_notification(tenant_id, user_id, "T", f"t{i}", "m") for i in range(MAX_ANNOUNCED_IDS + 1)]
+        listener.payloads(tenant_id)
+        # unread is as long as any op that carries ids (create, read, unread, delete).
+        assert max(len(op) for op in ("create", "read", "unread", "delete")) == len(AnnouncementOp.UNREAD)
+        client.mark_read(tenant_id, user_id, ids[:MAX_ANNOUNCED_IDS])
+        listener.payloads(tenant_id)
+        client.mark_unread(tenant_id, user_id, ids[:MAX_ANNOUNCED_IDS])
+        client.delete_notifications(tenant_id, user_id, ids)
+        largest, counted = listener.payloads(tenant_id)
+    assert len(json.loads(largest)["ids"]) == MAX_ANNOUNCED_IDS, "the package's limit is the database's"
+    assert "ids" not in json.loads(counted) and json.loads(counted)["count"] == MAX_ANNOUNCED_IDS + 1
+    seq = str(json.loads(largest)["seq"])
+    widest = len(largest.encode()) - len(seq) + len(str(2**63 - 1))
+    assert widest < 1000, f"{widest} bytes"

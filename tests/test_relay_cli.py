@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ import psycopg
 import pytest
 
 from notifydb import Client
-from tests.support.cli import run_cli, start_cli
+from tests.support.cli import PROJECT_ROOT, run_cli, start_cli
 from tests.support.delivery import (
     clear,
     delivery_statuses,
@@ -104,16 +106,49 @@ def test_relay_killed_mid_batch_loses_nothing(dsn: str, relay_dsn: str, tmp_path
     finally:
         if pid_file.exists():
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
-    in_flight = {line["job_id"] for line in read_lines(received)}
+    in_flight = {line["notification_id"] for line in read_lines(received)}
     jobs = outbox(dsn)
     assert len(jobs) == 20, "no job was lost or completed"
-    assert {job_id for job_id, _, attempts, leased, _ in jobs if attempts == 1 and leased} == in_flight
+    assert {str(nid) for _, nid, attempts, leased, _ in jobs if attempts == 1 and leased} == in_flight
     assert delivery_statuses(dsn) == {None: 20}
     time.sleep(2.1)
     with psycopg.connect(relay_dsn, autocommit=True) as conn:
         again = Client(conn).claim_deliveries(limit=1000)
-    assert {job.job_id for job in again if job.attempts == 2} == in_flight
+    assert {str(job.notification_id) for job in again if job.attempts == 2} == in_flight
     assert len(again) == 20
+
+
+def test_stdout_closed_by_its_reader_stops_cleanly_and_acks_only_what_was_written(dsn: str, relay_dsn: str) -> None:
+    """`relay | head -1`: far more output than a pipe holds, so the relay must meet the closed pipe."""
+    insert_notifications(dsn, 3000)
+    pipeline = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'set -o pipefail; "$0" runner.py relay --dsn "$1" --once --batch-size 1000 | head -1',
+            sys.executable,
+            relay_dsn,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert pipeline.returncode == 0, pipeline.stderr
+    for noise in ("Traceback", "Exception", "BrokenPipe"):
+        assert noise not in pipeline.stderr
+    [first] = [json.loads(line) for line in pipeline.stdout.splitlines()]
+    reported = re.search(r"claimed (\d+), completed (\d+), retried (\d+)", pipeline.stderr)
+    assert reported, pipeline.stderr
+    claimed, completed, retried = map(int, reported.groups())
+    assert (claimed, completed + retried) == (1000, 1000), "it stopped after the batch in hand"
+    assert 1 <= completed < 1000
+    statuses = delivery_statuses(dsn)
+    assert statuses == {"sent": completed, None: 3000 - completed}
+    jobs = outbox(dsn)
+    assert str(first["notification_id"]) not in {str(nid) for _, nid, *_ in jobs}, "the line read was acked"
+    assert not any(leased for *_, leased, _ in jobs), "the lines not written were put back"
+    assert sum(1 for *_, error in jobs if error == "stdout was closed by its reader") == retried
 
 
 def test_sigterm_finishes_the_batch_in_hand_and_exits_0(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
@@ -140,7 +175,8 @@ def test_sigterm_finishes_the_batch_in_hand_and_exits_0(dsn: str, relay_dsn: str
 def test_sigterm_while_idle_exits_promptly(relay_dsn: str) -> None:
     relay = start_cli("relay", "--dsn", relay_dsn, "--idle-sleep", "60")
     try:
-        time.sleep(1.5)
+        assert relay.stderr.readline().startswith("relay: draining the outbox"), "the relay did not start"
+        time.sleep(0.5)  # into its idle wait: nothing is due
         relay.send_signal(signal.SIGTERM)
         relay.wait(timeout=10)
     except subprocess.TimeoutExpired:

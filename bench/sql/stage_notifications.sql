@@ -1,6 +1,8 @@
 -- One batch of notifications into the staging table: chunk k of K takes the
--- rows k+1, k+1+K, ... of every inbox, so each chunk has the full data set's
--- shape (the first chunks alone are the small table of the growth figures).
+-- k-th K-th of every inbox's rows (rows round(k n / K) + 1 .. round((k + 1) n / K)
+-- of an inbox of n). Every row's age and state are drawn at random, so each chunk
+-- has the full data set's shape, and the first j chunks hold j / K of each inbox,
+-- live and reserve rows alike (the small table of the growth figures).
 --
 -- Live rows span the last 90 days: older ones are more often read (70 % on
 -- average), 5 % are soft-deleted, 20 % carry expires_at (a TTL of 1-180
@@ -18,6 +20,7 @@ WITH params AS (
 ),
 
 slots AS (
+    -- (2 k n + K) / (2 K) is round(k n / K) in integer arithmetic.
     SELECT
         rc.recipient_no,
         rc.tenant_id,
@@ -26,7 +29,11 @@ slots AS (
         FALSE AS is_reserve
     FROM bench_meta.recipients AS rc
     CROSS JOIN params AS p
-    CROSS JOIN LATERAL pg_catalog.generate_series(p.chunk + 1, rc.n_rows, p.chunks) AS g (row_no)
+    CROSS JOIN
+        LATERAL pg_catalog.generate_series(
+            (2 * p.chunk * rc.n_rows + p.chunks) / (2 * p.chunks) + 1,
+            (2 * (p.chunk + 1) * rc.n_rows + p.chunks) / (2 * p.chunks)
+        ) AS g (row_no)
     WHERE p.include_live
     UNION ALL
     SELECT
@@ -37,7 +44,11 @@ slots AS (
         TRUE AS is_reserve
     FROM bench_meta.recipients AS rc
     CROSS JOIN params AS p
-    CROSS JOIN LATERAL pg_catalog.generate_series(p.chunk + 1, rc.n_reserve, p.chunks) AS g (row_no)
+    CROSS JOIN
+        LATERAL pg_catalog.generate_series(
+            (2 * p.chunk * rc.n_reserve + p.chunks) / (2 * p.chunks) + 1,
+            (2 * (p.chunk + 1) * rc.n_reserve + p.chunks) / (2 * p.chunks)
+        ) AS g (row_no)
     WHERE p.include_reserve
 ),
 

@@ -13,6 +13,8 @@ from notifydb.client import Client
 from notifydb.relay import Relay
 from notifydb.relay_handlers import ExecHandler, StdoutHandler, describe_jobs, describe_with_content
 
+log = logging.getLogger("notifydb.relay")
+
 # An --exec command is killed at this share of the lease, so its batch is
 # retried before the lease runs out and another relay could claim it.
 EXEC_TIMEOUT_SHARE = 0.9
@@ -79,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
             idle_sleep=args.idle_sleep,
         )
         relay.install_signal_handlers()
+        # Said once SIGTERM is handled, so a supervisor (or a test) knows it may stop the relay cleanly.
+        log.info("draining the outbox in batches of %d, lease %g s", args.batch_size, args.lease)
         stats = relay.run(once=args.once)
-    logging.getLogger("notifydb.relay").info(
-        "claimed %d, completed %d, retried %d", stats.claimed, stats.completed, stats.retried
-    )
+    log.info("claimed %d, completed %d, retried %d", stats.claimed, stats.completed, stats.retried)
     return 0
