@@ -113,8 +113,8 @@ SELECT is(
 );
 SELECT is_empty(
     $$SELECT n.id FROM notifydb.notifications AS n JOIN notifydb.inbox_counters AS c
-        ON c.tenant_id = n.tenant_id AND c.user_id IS NOT DISTINCT FROM n.user_id
-      WHERE NOT n.is_read AND n.deleted_at IS NULL
+        ON c.tenant_id = n.tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(n.user_id)
+      WHERE notifydb._counts_as_unread(n, c.read_horizon, c.expired_through)
         AND (c.unread_newest_at IS NULL OR n.created_at > c.unread_newest_at)$$,
     'no unread row is newer than its inbox''s unread_newest_at'
 );
