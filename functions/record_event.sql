@@ -16,62 +16,13 @@ VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_id bigint;
 BEGIN
-    IF p_event_type IS NULL OR pg_catalog.char_length(p_event_type) NOT BETWEEN 1 AND 100 THEN
-        RAISE EXCEPTION 'p_event_type must be 1..100 characters'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF p_severity IS NULL OR NOT p_severity = ANY (notifydb._event_severities()) THEN
-        RAISE EXCEPTION 'p_severity must be low, medium, high or critical'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF p_description IS NULL OR pg_catalog.char_length(p_description) NOT BETWEEN 1 AND 2000 THEN
-        RAISE EXCEPTION 'p_description must be 1..2000 characters'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF p_details IS NOT NULL AND (
-        pg_catalog.jsonb_typeof(p_details) <> 'object'
-        OR pg_catalog.octet_length(p_details::text) > 8192
-    ) THEN
-        RAISE EXCEPTION 'p_details must be a JSON object of at most 8 KB'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF pg_catalog.char_length(p_fingerprint) NOT BETWEEN 1 AND 200 THEN
-        RAISE EXCEPTION 'p_fingerprint must be 1..200 characters'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-
-    -- A repeat of an open fingerprint keeps the event's identity (id,
-    -- event_type, user_id, created_at), takes the latest description and
-    -- details (they describe the latest occurrence), and escalates severity
-    -- to the highest seen, so a critical repeat is never hidden under an
-    -- earlier low. occurrences saturates rather than overflow, which would
-    -- make the fingerprint unrecordable. The unique partial index is the
-    -- arbiter, which makes this exact under concurrent calls; once the event
-    -- is resolved it leaves that index and the next call inserts anew.
-    INSERT INTO notifydb.admin_system_events AS e (
-        event_type, severity, description, details, tenant_id, user_id, fingerprint
-    )
-    VALUES (
-        p_event_type, p_severity, p_description, p_details, p_tenant_id, p_user_id, p_fingerprint
-    )
-    ON CONFLICT (tenant_id, fingerprint) WHERE fingerprint IS NOT NULL AND NOT is_resolved
-    DO UPDATE SET
-        occurrences = e.occurrences + (e.occurrences < 2147483647)::integer,
-        last_seen_at = pg_catalog.now(),
-        description = excluded.description,
-        details = excluded.details,
-        severity = CASE
-            WHEN pg_catalog.array_position(notifydb._event_severities(), excluded.severity)
-                > pg_catalog.array_position(notifydb._event_severities(), e.severity)
-                THEN excluded.severity
-            ELSE e.severity
-        END
-    RETURNING e.id INTO v_id;
-
-    RETURN v_id;
+    -- The validation and the upsert live in record_event_returning.
+    RETURN (
+        notifydb.record_event_returning(
+            p_event_type, p_severity, p_description, p_details, p_tenant_id, p_user_id, p_fingerprint
+        )
+    ).id;
 END
 $$;
 

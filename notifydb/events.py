@@ -67,10 +67,13 @@ class EventMethods:
         """Record an event (or bump the open one with this fingerprint); returns its id.
 
         Once committed, the event is also written as one INFO record on the
-        ``notifydb.events`` logger, its fields in ``extra`` as JSON-ready values.
+        ``notifydb.events`` logger, its fields in ``extra`` as JSON-ready values:
+        what was recorded, and what the event now is (severity after any
+        escalation, occurrences, first and last seen), from the same round trip.
         """
-        event_id = self._scalar(
-            "SELECT notifydb.record_event(%s, %s, %s, %s, %s, %s, %s)",
+        rows = self._rows(
+            "SELECT id, event_type, severity, occurrences, created_at, last_seen_at"
+            " FROM notifydb.record_event_returning(%s, %s, %s, %s, %s, %s, %s)",
             (
                 event_type,
                 severity,
@@ -81,19 +84,26 @@ class EventMethods:
                 fingerprint,
             ),
         )
+        event_id, stored_type, stored_severity, occurrences, created_at, last_seen_at = rows[0]
         event_log.info(
-            "system event %s recorded: %s (%s)",
+            "system event %s %s: %s (%s)",
             event_id,
-            event_type,
-            severity,
+            "recorded" if occurrences == 1 else f"repeated ({occurrences} occurrences)",
+            stored_type,
+            stored_severity,
             extra={
                 "event_id": event_id,
-                "event_type": event_type,
-                "severity": severity,
+                "event_type": stored_type,
+                "severity": stored_severity,
+                "recorded_severity": severity,
+                "description": description,
+                "details": details,
                 "tenant_id": _text(tenant_id),
                 "user_id": _text(user_id),
                 "fingerprint": fingerprint,
-                "details": details,
+                "occurrences": occurrences,
+                "created_at": created_at.isoformat(),
+                "last_seen_at": last_seen_at.isoformat(),
             },
         )
         return event_id

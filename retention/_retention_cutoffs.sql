@@ -2,6 +2,10 @@ SET LOCAL ROLE notifydb_owner;
 
 -- The policy turned into timestamps, for one fixed "now": every purge,
 -- count and export goes through here, so they all agree on what is due.
+-- notifydb_retention may call it (it reveals the policy, nothing else): the
+-- runner fixes the event cutoff once per run with it, so that a policy
+-- change during a run cannot make the purge delete events the export did
+-- not write.
 CREATE OR REPLACE FUNCTION notifydb._retention_cutoffs(p_now timestamptz)
 RETURNS TABLE (
     expired_before timestamptz,
@@ -11,6 +15,8 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF p_now IS NULL OR p_now > pg_catalog.clock_timestamp() THEN
@@ -34,6 +40,7 @@ END
 $$;
 
 COMMENT ON FUNCTION notifydb._retention_cutoffs(timestamptz) IS
-'Retention cutoffs for a given now (not in the future) from notifydb.retention_policy. Private: called by the retention definer functions.';
+'Retention cutoffs for a given now (not in the future) from notifydb.retention_policy: called by the retention definer functions, and by the runner to fix a run''s event cutoff.';
 
 REVOKE ALL ON FUNCTION notifydb._retention_cutoffs(timestamptz) FROM public;
+GRANT EXECUTE ON FUNCTION notifydb._retention_cutoffs(timestamptz) TO notifydb_retention;

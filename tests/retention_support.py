@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+
+from tests.support.cluster import LocalCluster
 
 TENANT = uuid.UUID("00000000-0000-0000-0000-00000000000a")
 
@@ -61,22 +65,31 @@ def call(dsn: str, statement: str, params=None) -> tuple[object, list[str]]:
 
 
 @contextmanager
-def purge_held_mid_batch(dsn: str, procedure: str = "notifydb.purge_notifications") -> Iterator[threading.Thread]:
+def purge_held_mid_batch(
+    dsn: str, procedure: str = "notifydb.purge_notifications", after_statement: bool = False
+) -> Iterator[threading.Thread]:
     """A purge stuck inside its first batch: a test-only DELETE trigger waits for advisory lock 4242,
-    which this holds until the block ends. Yields the thread running the purge."""
+    which this holds until the block ends. Yields the thread running the purge.
+
+    The trigger fires before each row's delete, or with `after_statement` after the batch's DELETE
+    statement and its own statement triggers (named to fire last), holding every lock the batch took.
+    """
     gate = psycopg.connect(dsn, autocommit=True)
     gate.execute("SELECT pg_advisory_lock(4242)")
+    when = "AFTER DELETE" if after_statement else "BEFORE DELETE"
+    level = "STATEMENT" if after_statement else "ROW"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
             """
             CREATE FUNCTION public.wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN OLD; END $$;
-            CREATE TRIGGER wait_for_gate BEFORE DELETE ON notifydb.notifications
-            FOR EACH ROW EXECUTE FUNCTION public.wait_for_gate();
-            CREATE TRIGGER wait_for_gate BEFORE DELETE ON notifydb.admin_system_events
-            FOR EACH ROW EXECUTE FUNCTION public.wait_for_gate();
+            BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN OLD; END $$
             """
         )
+        for table in ("notifydb.notifications", "notifydb.admin_system_events"):
+            conn.execute(
+                f"CREATE TRIGGER zz_wait_for_gate {when} ON {table}"
+                f" FOR EACH {level} EXECUTE FUNCTION public.wait_for_gate()"
+            )
     outcome: dict[str, object] = {}
 
     def run() -> None:
@@ -98,8 +111,6 @@ def purge_held_mid_batch(dsn: str, procedure: str = "notifydb.purge_notification
 
 def wait_for_advisory_waiter(conn: psycopg.Connection, timeout: float = 10) -> int:
     """The pid of the session waiting for an advisory lock (the held purge)."""
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row = conn.execute(
@@ -109,3 +120,40 @@ def wait_for_advisory_waiter(conn: psycopg.Connection, timeout: float = 10) -> i
             return row[0]
         time.sleep(0.05)
     raise AssertionError("the purge never reached its first batch")
+
+
+class LocalStandby(LocalCluster):
+    """A hot standby of a running LocalCluster: pg_basebackup -R from it, started on a port of its own."""
+
+    def __init__(self, primary: LocalCluster) -> None:
+        super().__init__()
+        self.primary = primary
+
+    def start(self) -> LocalStandby:
+        if self.user:
+            shutil.chown(self.base, self.user, self.user)
+        self._run(
+            "pg_basebackup",
+            *("-D", str(self.datadir), "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
+            *("--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast", "--no-sync"),
+        )
+        # The copied postgresql.conf names the primary's port and socket folder; later lines win.
+        with open(self.datadir / "postgresql.conf", "a") as conf:
+            conf.write(f"port = {self.port}\nunix_socket_directories = '{self.base}'\nhot_standby = on\n")
+        self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.base / "server.log"), "-w", "-t", "60", "start")
+        return self
+
+    def wait_for_replay(self, timeout: float = 30) -> None:
+        """Until the standby has replayed everything the primary has written so far."""
+        with psycopg.connect(self.primary.dsn(), autocommit=True) as primary:
+            (target,) = primary.execute("SELECT pg_catalog.pg_current_wal_lsn()").fetchone()
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.dsn(), autocommit=True) as standby:
+            while time.monotonic() < deadline:
+                caught_up = standby.execute(
+                    "SELECT pg_catalog.pg_last_wal_replay_lsn() >= %s::pg_lsn", (str(target),)
+                ).fetchone()[0]
+                if caught_up:
+                    return
+                time.sleep(0.1)
+        raise AssertionError(f"the standby did not replay up to {target} within {timeout} s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -14,9 +15,22 @@ from notifydb import Client, SeveritySummary, SystemEvent
 
 
 @pytest.fixture
-def client(migrated_dsn: str):
+def conn(migrated_dsn: str):
     with psycopg.connect(migrated_dsn) as conn:
-        yield Client(conn)
+        yield conn
+
+
+@pytest.fixture
+def client(conn: psycopg.Connection) -> Client:
+    return Client(conn)
+
+
+def stored_times(conn: psycopg.Connection, event_id: int) -> tuple[str, str]:
+    with conn.transaction():
+        created_at, last_seen_at = conn.execute(
+            "SELECT created_at, last_seen_at FROM notifydb.admin_system_events WHERE id = %s", (event_id,)
+        ).fetchone()
+    return created_at.isoformat(), last_seen_at.isoformat()
 
 
 def test_record_list_resolve_summarise(client: Client) -> None:
@@ -70,30 +84,70 @@ def test_errors_come_through(client: Client) -> None:
         client.list_events(min_severity="urgent")
 
 
-def test_each_record_writes_one_structured_log_record(client: Client, caplog: pytest.LogCaptureFixture) -> None:
+def log_fields(caplog: pytest.LogCaptureFixture) -> list[dict]:
+    names = (
+        "event_id",
+        "event_type",
+        "severity",
+        "recorded_severity",
+        "description",
+        "details",
+        "tenant_id",
+        "user_id",
+        "fingerprint",
+        "occurrences",
+        "created_at",
+        "last_seen_at",
+    )
+    records = [r for r in caplog.records if r.name == "notifydb.events"]
+    assert all(r.levelno == logging.INFO for r in records)
+    return [{name: getattr(r, name) for name in names} for r in records]
+
+
+def test_each_record_writes_one_structured_log_record(
+    conn: psycopg.Connection, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     tenant_id, user_id = uuid.uuid4(), uuid.uuid4()
     caplog.set_level(logging.INFO, logger="notifydb.events")
 
     event_id = client.record_event("api_key_rotated", "medium", "key rotated", {"key": "k1"}, tenant_id, user_id, "kr")
 
-    records = [r for r in caplog.records if r.name == "notifydb.events"]
-    assert len(records) == 1
-    record = records[0]
-    assert record.levelno == logging.INFO
-    fields = {
-        name: getattr(record, name)
-        for name in ("event_id", "event_type", "severity", "tenant_id", "user_id", "fingerprint", "details")
-    }
+    [fields] = log_fields(caplog)
+    json.dumps(fields)  # JSON-ready as they are
+    assert (fields.pop("created_at"), fields.pop("last_seen_at")) == stored_times(conn, event_id)
     assert fields == {
         "event_id": event_id,
         "event_type": "api_key_rotated",
         "severity": "medium",
+        "recorded_severity": "medium",
+        "description": "key rotated",
+        "details": {"key": "k1"},
         "tenant_id": str(tenant_id),
         "user_id": str(user_id),
         "fingerprint": "kr",
-        "details": {"key": "k1"},
+        "occurrences": 1,
     }
-    json.dumps(fields)  # JSON-ready as they are
+    assert caplog.records[-1].getMessage() == f"system event {event_id} recorded: api_key_rotated (medium)"
+
+
+def test_a_repeat_logs_what_the_event_now_is(
+    conn: psycopg.Connection, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    tenant_id = uuid.uuid4()
+    caplog.set_level(logging.INFO, logger="notifydb.events")
+
+    event_id = client.record_event("disk_full", "high", "disk 95% full", {"pct": 95}, tenant_id, fingerprint="disk")
+    again = client.record_event("disk_full", "low", "disk 97% full", {"pct": 97}, tenant_id, fingerprint="disk")
+
+    first, repeat = log_fields(caplog)
+    assert (again, repeat["event_id"], repeat["occurrences"]) == (event_id, event_id, 2)
+    assert (repeat["severity"], repeat["recorded_severity"]) == ("high", "low"), "the highest severity seen stands"
+    assert (repeat["description"], repeat["details"]) == ("disk 97% full", {"pct": 97})
+    assert (repeat["created_at"], repeat["last_seen_at"]) == stored_times(conn, event_id)
+    assert repeat["created_at"] == first["created_at"]
+    assert datetime.fromisoformat(repeat["last_seen_at"]) > datetime.fromisoformat(first["last_seen_at"])
+    assert caplog.records[-1].getMessage() == f"system event {event_id} repeated (2 occurrences): disk_full (high)"
+    json.dumps(repeat)
 
 
 def test_a_refused_record_logs_nothing(client: Client, caplog: pytest.LogCaptureFixture) -> None:

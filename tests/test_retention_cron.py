@@ -1,6 +1,7 @@
 """pg_cron on a throwaway cluster with pg_cron preloaded: `runner.py schedule` and
-retention/cron/schedule_retention.sql install one job (a new schedule updates
-it), and the job runs retention as the role that scheduled it.
+retention/cron/schedule_retention.sql (run with psql) install one job (a new
+schedule updates it), in the notifydb database wherever pg_cron lives, and the
+job runs retention as the role that scheduled it.
 
 pg_cron 1.4 (Debian 12) has no seconds schedules, so the job that must run is
 scheduled '@reboot' and the cluster restarted: the scheduler runs it at once.
@@ -8,6 +9,7 @@ scheduled '@reboot' and the cluster restarted: the scheduler runs it at once.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -21,6 +23,7 @@ from tests.support.cluster import LocalCluster
 from tests.support.postgres_server import migrated
 
 JOB_COLUMNS = "SELECT jobname, schedule, command, database, username FROM cron.job"
+SCRIPT = PROJECT_ROOT / "retention" / "cron" / "schedule_retention.sql"
 
 
 @pytest.fixture
@@ -45,6 +48,18 @@ def prepare_notifydb(cluster: LocalCluster, cron_database: str) -> str:
     with connect(cluster.dsn(cron_database)) as conn:
         conn.execute("CREATE EXTENSION pg_cron")
     return migrated(cluster.dsn("notifydb_app"))
+
+
+def run_script(cluster: LocalCluster, dsn: str, **variables: str) -> subprocess.CompletedProcess:
+    """psql -f retention/cron/schedule_retention.sql, as a DBA runs it (-v name=value for each variable)."""
+    settings = [arg for name, value in variables.items() for arg in ("-v", f"{name}={value}")]
+    return subprocess.run(
+        [str(cluster.bindir / "psql"), "-X", "-d", dsn, *settings, "-f", str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def wait_for_job_run(cron_dsn: str, timeout: float = 20) -> tuple[str, str]:
@@ -110,10 +125,11 @@ def test_job_in_another_database_runs_retention_as_the_scheduling_role(cron_clus
 @pytest.mark.parametrize("cron_cluster", ["notifydb_app"], indirect=True)
 def test_script_and_runner_share_one_job_in_the_same_database(cron_cluster):
     app_dsn = prepare_notifydb(cron_cluster, "notifydb_app")
-    script = (PROJECT_ROOT / "retention" / "cron" / "schedule_retention.sql").read_text()
+    for _ in range(2):
+        result = run_script(cron_cluster, app_dsn)
+        assert result.returncode == 0, result.stderr
+    assert "in database notifydb_app as postgres" in result.stderr
     with connect(app_dsn) as conn:
-        conn.execute(script)
-        conn.execute(script)
         assert conn.execute(JOB_COLUMNS).fetchall() == [
             ("notifydb-retention", "0 * * * *", "CALL notifydb.run_retention()", "notifydb_app", "postgres")
         ]
@@ -126,3 +142,36 @@ def test_script_and_runner_share_one_job_in_the_same_database(cron_cluster):
         assert conn.execute(JOB_COLUMNS).fetchall() == [
             ("notifydb-retention", "*/15 * * * *", "CALL notifydb.run_retention()", "notifydb_app", "postgres")
         ]
+
+
+@pytest.mark.parametrize("cron_cluster", ["postgres"], indirect=True)
+def test_with_pg_cron_in_another_database_the_job_goes_to_the_notifydb_one(cron_cluster):
+    app_dsn = prepare_notifydb(cron_cluster, "postgres")
+    cron_dsn = cron_cluster.dsn()
+
+    # Left to its default, the script targets the database it runs in, which has no notifydb: refused.
+    refused = run_script(cron_cluster, cron_dsn)
+    assert refused.returncode != 0
+    assert "notifydb.run_retention() does not exist in database postgres" in refused.stderr
+    assert "-v notifydb_database=" in refused.stderr
+    with connect(cron_dsn) as conn:
+        assert conn.execute(JOB_COLUMNS).fetchall() == [], "nothing was scheduled"
+
+    result = run_script(cron_cluster, cron_dsn, notifydb_database="notifydb_app", schedule="*/30 * * * *")
+    assert result.returncode == 0, result.stderr
+    with connect(cron_dsn) as conn:
+        assert conn.execute(JOB_COLUMNS).fetchall() == [
+            ("notifydb-retention", "*/30 * * * *", "CALL notifydb.run_retention()", "notifydb_app", "postgres")
+        ]
+
+    # The runner's default route: read cron.database_name on --dsn, connect there, schedule_in_database.
+    result = run_cli("schedule", "--dsn", app_dsn, "--schedule", "@daily")
+    assert result.returncode == 0, result.stderr
+    assert "runs in database 'notifydb_app' as 'postgres'" in result.stdout
+    with connect(cron_dsn) as conn:
+        assert conn.execute(JOB_COLUMNS).fetchall() == [
+            ("notifydb-retention", "@daily", "CALL notifydb.run_retention()", "notifydb_app", "postgres")
+        ], "the runner updated the script's job: same name, same user"
+
+    missing = run_script(cron_cluster, cron_dsn, notifydb_database="no_such_database")
+    assert missing.returncode != 0 and "database no_such_database does not exist" in missing.stderr

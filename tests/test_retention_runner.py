@@ -97,11 +97,68 @@ def test_an_event_active_again_after_the_export_is_not_deleted(dsn, db, tmp_path
     stale = add_event(db, "old, seen again during the export", "200 days")
     add_event(db, "old", "200 days")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        now = retention.lock_and_fix_now(conn)
-        assert retention.export_events(conn, now, tmp_path / "events.jsonl") == 2
+        run = retention.start_run(conn)
+        assert retention.export_events(conn, run, tmp_path / "events.jsonl") == 2
         db.execute("UPDATE notifydb.admin_system_events SET last_seen_at = now() WHERE id = %s", (stale,))
-        assert retention.purge(conn, "events", now, batch_size=10) == 1
+        assert retention.purge(conn, "events", run, batch_size=10) == 1
+        retention.release_lock(conn)
     assert event_ids(db) == {stale}, "deleted is a subset of exported: the bumped event stays"
+
+
+def test_a_policy_change_after_the_export_cannot_delete_unexported_events(dsn, db, tmp_path: Path):
+    exported_ids = {add_event(db, f"200 days old {i}", "200 days") for i in range(3)}
+    younger = {add_event(db, f"100 days old {i}", "100 days") for i in range(3)}
+    export = tmp_path / "events.jsonl"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        run = retention.start_run(conn)
+        assert retention.export_events(conn, run, export) == 3
+        # A DBA shortens event_max_age mid-run: 100-day-old events are due now, but were not exported.
+        db.execute("UPDATE notifydb.retention_policy SET event_max_age = '90 days'")
+        assert retention.purge(conn, "events", run, batch_size=2) == 3
+        retention.release_lock(conn)
+
+    assert {json.loads(line)["id"] for line in export.read_text().splitlines()} == exported_ids
+    assert event_ids(db) == younger, "the run purged with the cutoff it exported with"
+    result = run_cli("retention", "--dsn", dsn)
+    assert result.returncode == 0 and "deleted 3 events" in result.stdout.splitlines(), result.stdout
+    assert event_ids(db) == set(), "the next run follows the new policy"
+
+
+def test_a_policy_lengthened_mid_run_is_respected(dsn, db):
+    """The run's cutoff only narrows what the policy allows: notifydb_retention cannot purge past it."""
+    kept = {add_event(db, f"200 days old {i}", "200 days") for i in range(2)}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        run = retention.start_run(conn)
+        db.execute("UPDATE notifydb.retention_policy SET event_max_age = '365 days'")
+        assert retention.purge(conn, "events", run, batch_size=10) == 0
+        retention.release_lock(conn)
+    assert event_ids(db) == kept
+
+
+def test_a_lock_left_in_the_session_by_a_failed_run_is_released(dsn, db):
+    """A pooled session whose procedure failed at COMMIT still holds the lock: the runner on that
+    session releases it first, and a failure of its own leaves no hold behind."""
+    add_notification(db, "old", "100 days")
+    with psycopg.connect(dsn, autocommit=True) as pooled:
+        pooled.execute("SELECT pg_advisory_lock(notifydb._retention_lock_key())")  # as a failed COMMIT leaves it
+        pooled.execute("SELECT pg_advisory_lock(notifydb._retention_lock_key())")
+        result = retention.run_retention(pooled, batch_size=10)
+        assert result.deleted == {"notifications": 1, "events": 0}
+        assert not pooled.execute("SELECT notifydb._retention_lock_held()").fetchone()[0]
+
+        add_notification(db, "old again", "100 days")
+        db.execute(
+            """
+            CREATE FUNCTION public.refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'refused at commit'; END $$;
+            CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER DELETE ON notifydb.notifications
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.refuse_at_commit();
+            """
+        )
+        with pytest.raises(psycopg.errors.RaiseException, match="refused at commit"):
+            retention.run_retention(pooled, batch_size=10)
+        assert not pooled.execute("SELECT notifydb._retention_lock_held()").fetchone()[0]
+    assert titles(db) == {"old again"}
 
 
 def test_skips_with_exit_0_while_another_run_is_in_progress(dsn, db):

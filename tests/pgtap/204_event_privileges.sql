@@ -1,10 +1,14 @@
 -- Who may call the event functions: notifydb_app records; notifydb_admin also lists, resolves, summarises.
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 SELECT is_definer(
     'notifydb', 'record_event', ARRAY['text', 'text', 'text', 'jsonb', 'uuid', 'uuid', 'text'],
     'record_event is SECURITY DEFINER'
+);
+SELECT is_definer(
+    'notifydb', 'record_event_returning', ARRAY['text', 'text', 'text', 'jsonb', 'uuid', 'uuid', 'text'],
+    'record_event_returning is SECURITY DEFINER'
 );
 SELECT is_definer('notifydb', 'resolve_event', ARRAY['bigint', 'uuid'], 'resolve_event is SECURITY DEFINER');
 SELECT is_definer(
@@ -24,27 +28,32 @@ SELECT results_eq(
       FROM (VALUES ('notifydb_app'), ('notifydb_admin'), ('notifydb_retention'), ('notifydb_delivery')) AS r (rolname)
       CROSS JOIN (VALUES
           ('record_event(text, text, text, jsonb, uuid, uuid, text)'),
+          ('record_event_returning(text, text, text, jsonb, uuid, uuid, text)'),
           ('resolve_event(bigint, uuid)'),
           ('list_events(uuid, text, boolean, integer, bigint)'),
           ('event_summary(uuid)')
       ) AS f (name)
-      ORDER BY 1, 2$$,
+      ORDER BY r.rolname COLLATE "C", f.name COLLATE "C"$$,
     $$VALUES
         ('notifydb_admin', 'event_summary(uuid)', true),
         ('notifydb_admin', 'list_events(uuid, text, boolean, integer, bigint)', true),
         ('notifydb_admin', 'record_event(text, text, text, jsonb, uuid, uuid, text)', true),
+        ('notifydb_admin', 'record_event_returning(text, text, text, jsonb, uuid, uuid, text)', true),
         ('notifydb_admin', 'resolve_event(bigint, uuid)', true),
         ('notifydb_app', 'event_summary(uuid)', false),
         ('notifydb_app', 'list_events(uuid, text, boolean, integer, bigint)', false),
         ('notifydb_app', 'record_event(text, text, text, jsonb, uuid, uuid, text)', true),
+        ('notifydb_app', 'record_event_returning(text, text, text, jsonb, uuid, uuid, text)', true),
         ('notifydb_app', 'resolve_event(bigint, uuid)', false),
         ('notifydb_delivery', 'event_summary(uuid)', false),
         ('notifydb_delivery', 'list_events(uuid, text, boolean, integer, bigint)', false),
         ('notifydb_delivery', 'record_event(text, text, text, jsonb, uuid, uuid, text)', false),
+        ('notifydb_delivery', 'record_event_returning(text, text, text, jsonb, uuid, uuid, text)', false),
         ('notifydb_delivery', 'resolve_event(bigint, uuid)', false),
         ('notifydb_retention', 'event_summary(uuid)', false),
         ('notifydb_retention', 'list_events(uuid, text, boolean, integer, bigint)', false),
         ('notifydb_retention', 'record_event(text, text, text, jsonb, uuid, uuid, text)', false),
+        ('notifydb_retention', 'record_event_returning(text, text, text, jsonb, uuid, uuid, text)', false),
         ('notifydb_retention', 'resolve_event(bigint, uuid)', false)$$,
     'EXECUTE on the event functions is exactly as the contract says'
 );
@@ -57,6 +66,10 @@ SET LOCAL ROLE notifydb_app;
 SELECT lives_ok(
     $$INSERT INTO ev SELECT notifydb.record_event('job_failure', 'high', 'd', '{"k": 1}', gen_random_uuid())$$,
     'notifydb_app may record an event'
+);
+SELECT lives_ok(
+    $$SELECT * FROM notifydb.record_event_returning('job_failure', 'high', 'd', '{"k": 1}', gen_random_uuid())$$,
+    'notifydb_app may record an event and see what it became'
 );
 SELECT throws_ok($$SELECT * FROM notifydb.list_events()$$, '42501', NULL, 'notifydb_app may not list events');
 SELECT throws_ok(

@@ -2,13 +2,20 @@
 -- functions and counts with explicit timestamps, and privileges. The
 -- procedures COMMIT, so they are tested from pytest (tests/test_retention.py).
 BEGIN;
-SELECT plan(24);
+SELECT plan(28);
 
 SELECT has_index('notifydb', 'notifications', 'notifications_expires_at_idx', 'expires_at is indexed for purging');
 SELECT has_index('notifydb', 'notifications', 'notifications_created_at_idx', 'created_at is indexed for purging');
 SELECT has_index('notifydb', 'notifications', 'notifications_deleted_at_idx', 'deleted_at is indexed for purging');
 SELECT has_index(
-    'notifydb', 'admin_system_events', 'admin_system_events_last_activity_idx', 'event last activity is indexed'
+    'notifydb', 'admin_system_events', 'admin_system_events_created_at_idx', 'event creation time is indexed for purging'
+);
+SELECT is_empty(
+    $$SELECT c.relname FROM pg_catalog.pg_index AS i
+      JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid
+      WHERE i.indrelid = 'notifydb.admin_system_events'::regclass
+        AND pg_catalog.pg_get_indexdef(i.indexrelid) ~ '(last_seen_at|occurrences|description|details)'$$,
+    'no event index contains a column a fingerprint repeat changes, so repeats stay HOT updates'
 );
 SELECT is_empty(
     $$SELECT c.relname FROM pg_catalog.pg_index AS i
@@ -38,10 +45,26 @@ SELECT throws_ok(
     'DELETE FROM notifydb.retention_policy', '55000', 'notifydb.retention_policy must keep its one row',
     'the policy row cannot be deleted'
 );
-SELECT lives_ok(
-    $$UPDATE notifydb.retention_policy SET event_max_age = '1 year'$$, 'a value within the bounds is accepted'
+SELECT throws_ok(
+    $$UPDATE notifydb.retention_policy SET event_max_age = '3 months'$$,
+    '22023', 'event_max_age must be given in days (or hours, minutes, seconds), not months or years, got 3 mons',
+    'an event_max_age in months is rejected: 3 months passes 90 days as an interval, yet may be 89 days'
 );
-UPDATE notifydb.retention_policy SET event_max_age = DEFAULT;
+SELECT throws_ok(
+    $$UPDATE notifydb.retention_policy SET notification_max_age = '1 year'$$,
+    '22023', 'notification_max_age must be given in days (or hours, minutes, seconds), not months or years, got 1 year',
+    'a notification_max_age in years is rejected naming the setting'
+);
+SELECT throws_ok(
+    $$UPDATE notifydb.retention_policy SET deleted_grace = '1 mon -20 days'$$,
+    '22023', 'deleted_grace must be given in days (or hours, minutes, seconds), not months or years, got 1 mon -20 days',
+    'a deleted_grace with a month part is rejected naming the setting'
+);
+SELECT lives_ok(
+    $$UPDATE notifydb.retention_policy SET event_max_age = '365 days', notification_max_age = '2160 hours'$$,
+    'values within the bounds, in days or hours, are accepted'
+);
+UPDATE notifydb.retention_policy SET event_max_age = DEFAULT, notification_max_age = DEFAULT;
 
 -- The shared test database may hold rows other suites committed; the purge
 -- counts below are about this file's rows alone (all rolled back at the end).
@@ -95,7 +118,10 @@ SELECT set_eq(
     ARRAY['keep: expires later', 'keep: 89 days old', 'keep: deleted 6 days ago'],
     'exactly the notifications that are not due stay'
 );
-SELECT is(notifydb._purge_events_batch(now(), 100), 2::bigint, 'the events batch deletes the 2 due events');
+SELECT is(
+    (SELECT b.deleted FROM notifydb._purge_events_batch(now(), 100) AS b), 2::bigint,
+    'the events batch deletes the 2 due events'
+);
 SELECT set_eq(
     'SELECT description FROM notifydb.admin_system_events',
     ARRAY['keep: seen lately', 'keep: resolved lately', 'keep: young'],
@@ -107,7 +133,7 @@ SELECT throws_ok(
     'p_batch_size must be between 1 and 100000, got 0', 'a zero batch size is rejected'
 );
 SELECT throws_like(
-    $$SELECT notifydb._purge_events_batch(now() + interval '1 day', 10)$$, 'p_now must be a time that is not in the future%',
+    $$SELECT * FROM notifydb._purge_events_batch(now() + interval '1 day', 10)$$, 'p_now must be a time that is not in the future%',
     'a future p_now is rejected: it would purge rows that are not due'
 );
 
@@ -145,7 +171,8 @@ SELECT is_empty(
 );
 SELECT results_eq(
     $$SELECT p.prosecdef FROM pg_catalog.pg_proc AS p
-      WHERE p.oid IN ('notifydb._purge_events_batch'::regproc, 'notifydb._purge_notifications_batch'::regproc)$$,
+      WHERE p.oid IN ('notifydb._purge_events_batch'::regproc, 'notifydb._purge_notifications_batch'::regproc)
+      ORDER BY p.proname$$,
     $$VALUES (TRUE), (TRUE)$$,
     'the batch functions are SECURITY DEFINER, so notifydb_retention needs no table privileges'
 );
