@@ -99,32 +99,6 @@ REVOKE ALL ON FUNCTION notifydb._counts_as_unseen(notifydb.notifications, timest
 FROM public;
 
 
--- Locks the counter rows of the given inboxes (tenant_ids[i], user_ids[i]) in
--- the order given; callers sort them, so that every statement locks counters
--- in the same order and none can deadlock on them.
-CREATE FUNCTION notifydb._lock_inbox_counters(p_tenant_ids uuid[], p_user_ids uuid[])
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM
-    FROM ROWS FROM (pg_catalog.unnest(p_tenant_ids), pg_catalog.unnest(p_user_ids)) AS k (tenant_id, user_id)
-    CROSS JOIN LATERAL (
-        SELECT
-        FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = k.tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(k.user_id)
-        FOR NO KEY UPDATE
-    ) AS c;
-END
-$$;
-
-COMMENT ON FUNCTION notifydb._lock_inbox_counters(uuid[], uuid[]) IS
-'Private: locks the inbox_counters rows of the given (tenant_ids[i], user_ids[i]) inboxes, in that order.';
-
-REVOKE ALL ON FUNCTION notifydb._lock_inbox_counters(uuid[], uuid[]) FROM public;
-
 CREATE OR REPLACE FUNCTION notifydb._inbox_counters_after_insert()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -186,38 +160,38 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- Lock the counters of the inboxes with a row whose counted state may
-    -- have moved; delivery bookkeeping, say, locks none. Rows pair up by id;
-    -- one without a partner (a DBA changed an id) leaves its old inbox and
-    -- joins its new one.
-    PERFORM notifydb._lock_inbox_counters(
-        pg_catalog.array_agg(k.tenant_id ORDER BY k.tenant_id, k.inbox_key),
-        pg_catalog.array_agg(k.user_id ORDER BY k.tenant_id, k.inbox_key)
-    )
-    FROM (
-        SELECT DISTINCT e.tenant_id, e.user_id, notifydb._inbox_key(e.user_id) AS inbox_key
-        FROM old_rows AS o
-        FULL JOIN new_rows AS n ON n.id = o.id
-        CROSS JOIN LATERAL (VALUES (o.tenant_id, o.user_id), (n.tenant_id, n.user_id)) AS e (tenant_id, user_id)
-        WHERE e.tenant_id IS NOT NULL
-            AND (
-                o.id IS NULL
-                OR n.id IS NULL
-                OR (o.tenant_id, o.user_id, o.is_read, o.seen_at IS NULL, o.deleted_at IS NULL, o.created_at, o.expires_at)
-                IS DISTINCT FROM
-                (n.tenant_id, n.user_id, n.is_read, n.seen_at IS NULL, n.deleted_at IS NULL, n.created_at, n.expires_at)
-            )
-    ) AS k;
-    -- New states count +1, old states -1, each under its own inbox's
-    -- (locked, so latest) horizons; unchanged rows cancel out.
-    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at)
-    SELECT
-        d.tenant_id,
-        d.user_id,
-        pg_catalog.sum(d.unread),
-        pg_catalog.sum(d.unseen),
-        pg_catalog.max(d.unread_created_at)
-    FROM (
+    -- One statement. "locked" locks, in key order, the counters of the
+    -- inboxes with a row whose counted state may have moved (delivery
+    -- bookkeeping, say, locks none), and FOR NO KEY UPDATE returns their
+    -- latest horizons. Rows pair up by id; one without a partner (a DBA
+    -- changed an id) leaves its old inbox and joins its new one. New states
+    -- count +1, old states -1; unchanged rows cancel out.
+    WITH locked AS MATERIALIZED (
+        SELECT k.tenant_id, k.inbox_key, c.read_horizon, c.seen_horizon, c.expired_through, c.unread_newest_at
+        FROM (
+            SELECT DISTINCT e.tenant_id, notifydb._inbox_key(e.user_id) AS inbox_key
+            FROM old_rows AS o
+            FULL JOIN new_rows AS n ON n.id = o.id
+            CROSS JOIN LATERAL (VALUES (o.tenant_id, o.user_id), (n.tenant_id, n.user_id)) AS e (tenant_id, user_id)
+            WHERE e.tenant_id IS NOT NULL
+                AND (
+                    o.id IS NULL
+                    OR n.id IS NULL
+                    OR (o.tenant_id, o.user_id, o.is_read, o.seen_at IS NULL, o.deleted_at IS NULL, o.created_at, o.expires_at)
+                    IS DISTINCT FROM
+                    (n.tenant_id, n.user_id, n.is_read, n.seen_at IS NULL, n.deleted_at IS NULL, n.created_at, n.expires_at)
+                )
+            ORDER BY e.tenant_id, inbox_key
+        ) AS k
+        CROSS JOIN LATERAL (
+            SELECT c.read_horizon, c.seen_horizon, c.expired_through, c.unread_newest_at
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = k.tenant_id AND notifydb._inbox_key(c.user_id) = k.inbox_key
+            FOR NO KEY UPDATE
+        ) AS c
+    ),
+
+    change AS (
         SELECT
             r.tenant_id,
             r.user_id,
@@ -229,8 +203,7 @@ BEGIN
                     THEN r.created_at
             END AS unread_created_at
         FROM new_rows AS r
-        LEFT JOIN notifydb.inbox_counters AS i
-            ON i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
+        LEFT JOIN locked AS i ON i.tenant_id = r.tenant_id AND i.inbox_key = notifydb._inbox_key(r.user_id)
         UNION ALL
         SELECT
             r.tenant_id,
@@ -239,9 +212,17 @@ BEGIN
             -notifydb._counts_as_unseen(r, i.read_horizon, i.seen_horizon, i.expired_through)::integer,
             NULL
         FROM old_rows AS r
-        LEFT JOIN notifydb.inbox_counters AS i
-            ON i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
-    ) AS d
+        LEFT JOIN locked AS i ON i.tenant_id = r.tenant_id AND i.inbox_key = notifydb._inbox_key(r.user_id)
+    )
+
+    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at)
+    SELECT
+        d.tenant_id,
+        d.user_id,
+        pg_catalog.sum(d.unread),
+        pg_catalog.sum(d.unseen),
+        pg_catalog.max(d.unread_created_at)
+    FROM change AS d
     GROUP BY d.tenant_id, d.user_id
     HAVING
         pg_catalog.sum(d.unread) <> 0
@@ -269,17 +250,26 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- Only a row that is unread and not deleted can count; retention's
-    -- batches of old read rows lock few counters.
-    PERFORM notifydb._lock_inbox_counters(
-        pg_catalog.array_agg(k.tenant_id ORDER BY k.tenant_id, k.inbox_key),
-        pg_catalog.array_agg(k.user_id ORDER BY k.tenant_id, k.inbox_key)
+    -- As the update trigger: "locked" locks, in key order, the counters of
+    -- the inboxes that lose a row that is unread and not deleted (only such
+    -- a row can count; retention's batches of old read rows lock few) and
+    -- returns their latest horizons.
+    WITH locked AS MATERIALIZED (
+        SELECT k.tenant_id, k.inbox_key, c.read_horizon, c.seen_horizon, c.expired_through
+        FROM (
+            SELECT DISTINCT r.tenant_id, notifydb._inbox_key(r.user_id) AS inbox_key
+            FROM old_rows AS r
+            WHERE NOT r.is_read AND r.deleted_at IS NULL
+            ORDER BY r.tenant_id, inbox_key
+        ) AS k
+        CROSS JOIN LATERAL (
+            SELECT c.read_horizon, c.seen_horizon, c.expired_through
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = k.tenant_id AND notifydb._inbox_key(c.user_id) = k.inbox_key
+            FOR NO KEY UPDATE
+        ) AS c
     )
-    FROM (
-        SELECT DISTINCT r.tenant_id, r.user_id, notifydb._inbox_key(r.user_id) AS inbox_key
-        FROM old_rows AS r
-        WHERE NOT r.is_read AND r.deleted_at IS NULL
-    ) AS k;
+
     INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen)
     SELECT
         r.tenant_id,
@@ -289,8 +279,7 @@ BEGIN
             WHERE notifydb._counts_as_unseen(r, i.read_horizon, i.seen_horizon, i.expired_through)
         )
     FROM old_rows AS r
-    LEFT JOIN notifydb.inbox_counters AS i
-        ON i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
+    LEFT JOIN locked AS i ON i.tenant_id = r.tenant_id AND i.inbox_key = notifydb._inbox_key(r.user_id)
     WHERE NOT r.is_read AND r.deleted_at IS NULL
     GROUP BY r.tenant_id, r.user_id
     HAVING pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(r, i.read_horizon, i.expired_through)) > 0

@@ -41,9 +41,11 @@ SELECT is_empty(
              (VALUES ('notifydb_app'), ('notifydb_admin'), ('notifydb_retention'), ('notifydb_delivery')) AS roles (r)
       WHERE p.pronamespace = 'notifydb'::regnamespace
         AND p.proname LIKE '\_%'
-        -- retention's private steps are for notifydb_retention, and tested there
-        AND p.proname NOT IN ('_export_events_page', '_purge_events_batch', '_purge_in_batches',
-                              '_purge_notifications_batch', '_retention_due_counts', '_retention_lock_key')
+        -- retention's private steps are for notifydb_retention (300_retention)
+        AND NOT (
+            r = 'notifydb_retention'
+            AND (p.proname LIKE '\_retention\_%' OR p.proname LIKE '\_purge\_%' OR p.proname = '_export_events_page')
+        )
         AND has_function_privilege(r, p.oid, 'EXECUTE')$$,
     'no role may execute a private helper'
 );
