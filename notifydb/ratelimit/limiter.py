@@ -53,11 +53,14 @@ class RateLimiter:
         return self._redis.delete(*self.keys(policies, identity))
 
     def keys(self, policies: Policy | Sequence[Policy], identity: str) -> list[str]:
+        return self._keys(_as_tuple(policies), identity)
+
+    def _keys(self, policies: tuple[Policy, ...], identity: str) -> list[str]:
         tag = identity_tag(identity, self._secret)
-        return [policy_key(policy, tag) for policy in _as_tuple(policies)]
+        return [policy_key(policy, tag) for policy in policies]
 
     def _decide(self, mode: str, policies: tuple[Policy, ...], identity: str) -> Decision:
-        keys = self.keys(policies, identity)
+        keys = self._keys(policies, identity)
         args = [mode]
         for policy in policies:
             args += policy.script_args
