@@ -11,6 +11,7 @@ throwaway_redis: a redis-server of the test's own (tests/support/redis_server.Lo
 paused_redis_url: a redis-server stopped with SIGSTOP: it accepts connections (the kernel
   does) and never answers, as a hung server does.
 stopped_redis_url: a loopback port nobody listens on.
+own_cluster: the nodes of a 3-master cluster of the test's own, to pause one of.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ import pytest
 from redis.cluster import RedisCluster
 
 from notifydb.redis_connection import RedisClient, connect
-from tests.support.redis_server import LocalRedis, free_port, local_redis, redis_cluster_url, redis_server_url
+from tests.support.redis_server import (
+    LocalRedis,
+    free_port,
+    local_redis,
+    local_redis_cluster,
+    redis_cluster_url,
+    redis_server_url,
+)
 
 # Generous (the most the limiter accepts) for tests on a busy machine; the tests of a
 # dead or hung Redis use the 0.1 s default.
@@ -93,3 +101,11 @@ def paused_redis_url(throwaway_redis: LocalRedis) -> str:
 @pytest.fixture
 def stopped_redis_url() -> str:
     return f"redis://127.0.0.1:{free_port()}/0"
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[list[LocalRedis]]:
+    """As the README advises, `cluster-require-full-coverage no`: once a paused primary is
+    marked failed, the others keep serving their slots. A 1 s node timeout marks it soon."""
+    with local_redis_cluster(3, 1000, "--cluster-require-full-coverage", "no") as nodes:
+        yield nodes

@@ -89,7 +89,7 @@ def test_fan_out_and_dedupe(client: Client) -> None:
 def test_write_listeners_hear_every_inbox_a_write_touched(client: Client) -> None:
     tenant_id, a, b = uuid4(), uuid4(), uuid4()
     heard: list[tuple[UUID, UUID | None]] = []
-    client.add_write_listener(lambda t, u: heard.append((t, u)))
+    client.add_write_listener(heard.extend)
     nid = client.create_notification(tenant_id, a, "T", "t", "m")
     client.fan_out_notification(tenant_id, [b, None, a, b], "T", "t", "m")
     client.mark_read(tenant_id, a, [nid])

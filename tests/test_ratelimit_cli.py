@@ -64,3 +64,10 @@ def test_an_unreachable_redis_is_reported(ratelimit, stopped_redis_url: str) -> 
     result = ratelimit("check", "auth:password-reset", "op@example.com", "--redis-url", stopped_redis_url)
     assert result.returncode == 3
     assert "did not answer" in result.stderr
+
+
+def test_an_error_reply_is_reported(ratelimit, redis_client: redis.Redis) -> None:
+    redis_client.rpush("auth:password-reset:{op@example.com}:tries:sw2", "not a string")
+    result = ratelimit("check", "auth:password-reset", "op@example.com")
+    assert result.returncode == 3
+    assert "WRONGTYPE" in result.stderr and "Traceback" not in result.stderr

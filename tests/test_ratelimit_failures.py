@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 
 import pytest
@@ -11,11 +13,14 @@ from redis.cluster import RedisCluster
 
 from notifydb import Policy, RateLimiter
 from notifydb.ratelimit import connect
+from tests.ratelimit_helpers import node_of, wait_until_marked_failed
 from tests.support.redis_server import LocalRedis
 
-# A behaviour bound for a 0.1 s timeout without retries, not a benchmark: redis-py's
-# default retries with backoff would take seconds.
-LATENCY_BOUND = 1.0
+TIMEOUT = 0.1
+# A behaviour bound, not a benchmark: one timeout and what a loaded 2-core machine adds
+# (measured: 0.10-0.14 s, the first call on a new client included); redis-py's default
+# retries with backoff would take seconds.
+LATENCY_BOUND = 3 * TIMEOUT
 
 OPEN = Policy(name="auth:verification-email", limit=10, window_seconds=86400, on_redis_error="open")
 CLOSED = Policy(name="auth:password-reset", limit=3, window_seconds=3600, on_redis_error="closed")
@@ -30,7 +35,7 @@ def broken_redis_url(request: pytest.FixtureRequest) -> str:
 def test_broken_redis_answers_fast_by_policy(
     broken_redis_url: str, policies, allowed: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    limiter = RateLimiter(connect(broken_redis_url, timeout=0.1))
+    limiter = RateLimiter(connect(broken_redis_url, timeout=TIMEOUT))
     for method in (limiter.check, limiter.peek):
         caplog.clear()
         started = time.monotonic()
@@ -52,7 +57,7 @@ def test_reset_on_a_broken_redis_raises(stopped_redis_url: str) -> None:
 
 
 def test_the_limiter_recovers_when_redis_answers_again(throwaway_redis: LocalRedis) -> None:
-    limiter = RateLimiter(connect(throwaway_redis.url, timeout=0.1))
+    limiter = RateLimiter(connect(throwaway_redis.url, timeout=TIMEOUT))
     assert limiter.check(CLOSED, "back@example.com").remaining == 2
     throwaway_redis.pause()
     assert limiter.check(CLOSED, "back@example.com").degraded
@@ -88,3 +93,71 @@ def test_cluster_clients_that_retry_are_refused(redis_cluster) -> None:
     with pytest.raises(ValueError, match="retries"):
         RateLimiter(client)
     client.close()
+
+
+@pytest.mark.parametrize(("policy", "allowed"), [(OPEN, True), (CLOSED, False)])
+def test_a_redis_out_of_memory_is_an_outage(throwaway_redis: LocalRedis, policy: Policy, allowed: bool) -> None:
+    client = connect(throwaway_redis.url, timeout=TIMEOUT)
+    limiter = RateLimiter(client)
+    assert limiter.check(policy, "oom@example.com").remaining == policy.limit - 1
+    client.config_set("maxmemory", 1)  # and the default noeviction: every write is refused
+    decision = limiter.check(policy, "oom@example.com")
+    assert decision.degraded and decision.allowed is allowed
+    peeked = limiter.peek(policy, "oom@example.com")  # reading still works
+    assert not peeked.degraded and peeked.remaining == policy.limit - 1
+
+
+def test_a_redis_busy_with_a_runaway_script_is_an_outage(throwaway_redis: LocalRedis) -> None:
+    client = connect(throwaway_redis.url, timeout=TIMEOUT)
+    limiter = RateLimiter(client)
+    limiter.check(OPEN, "busy@example.com")
+    client.config_set("busy-reply-threshold", 10)  # ms a script runs before others get BUSY
+    runaway_client = redis.Redis.from_url(throwaway_redis.url)
+
+    def run_away() -> None:
+        with contextlib.suppress(redis.ResponseError):  # SCRIPT KILL ends it with an error
+            runaway_client.eval("while true do end", 0)
+
+    runaway = threading.Thread(target=run_away)
+    runaway.start()
+    try:
+        time.sleep(0.1)
+        decision = limiter.check(OPEN, "busy@example.com")
+        assert decision.degraded and decision.allowed
+    finally:
+        redis.Redis.from_url(throwaway_redis.url).script_kill()
+        runaway.join(10)
+    assert not limiter.check(OPEN, "busy@example.com").degraded
+
+
+def test_a_hung_cluster_node_costs_its_identities_one_timeout(
+    own_cluster: list[LocalRedis], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The other primaries' identities are answered as usual, before and after the cluster
+    marks the hung node failed (see own_cluster: cluster-require-full-coverage no)."""
+    client = connect(own_cluster[0].url, timeout=TIMEOUT, cluster=True)
+    limiter = RateLimiter(client)
+    by_node = {}
+    for i in range(200):
+        identity = f"user{i}@example.com"
+        by_node.setdefault(node_of(client, limiter.keys(CLOSED, identity)[0], own_cluster).port, identity)
+    hung = own_cluster[1]
+    hung_identity = by_node.pop(hung.port)
+    assert len(by_node) == 2
+    for identity in [hung_identity, *by_node.values()]:
+        assert limiter.check(CLOSED, identity).remaining == 2
+    hung.pause()
+    try:
+        for phase in ("before the cluster noticed", "after it marked the node failed"):
+            for policies, allowed in ((CLOSED, False), (OPEN, True), ([OPEN, CLOSED], False)):
+                started = time.monotonic()
+                decision = limiter.check(policies, hung_identity)
+                assert time.monotonic() - started < LATENCY_BOUND, phase
+                assert decision.degraded and decision.allowed is allowed, phase
+            for identity in by_node.values():
+                decision = limiter.check(CLOSED, identity)
+                assert not decision.degraded and decision.allowed, phase
+                limiter.reset(CLOSED, identity)
+            wait_until_marked_failed(hung, own_cluster)
+    finally:
+        hung.resume()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 
-from notifydb import Decision, Policy, RateLimiter
+from notifydb import Decision, Policy, RateLimiter, lua
 from notifydb.redis_connection import RedisClient
-from tests.ratelimit_helpers import all_keys, keys_without_ttl
+from tests.ratelimit_helpers import all_keys, commands_sent, keys_without_ttl, server_time_us
 
 RESET = Policy(name="auth:password-reset", limit=3, window_seconds=3600)
 VERIFY = Policy(name="auth:verification-email", limit=10, window_seconds=86400)
@@ -63,7 +66,7 @@ def test_every_key_has_a_ttl_after_every_path(any_redis: RedisClient) -> None:
         step()
         assert keys_without_ttl(any_redis) == []
     # Nothing was written for the verification policy of the denied all-or-nothing call.
-    assert "auth:verification-email:{a@example.com}:tries:sw1" not in all_keys(any_redis)
+    assert "auth:verification-email:{a@example.com}:tries:sw2" not in all_keys(any_redis)
     assert len(all_keys(any_redis)) == 5
 
 
@@ -72,7 +75,7 @@ def test_variants_share_one_key(any_redis: RedisClient) -> None:
     variants = ["user@b\u00fccher.de", " USER@BU\u0308CHER.DE ", "\uff35ser@xn--bcher-kva.de"]
     decisions = [limiter.check(RESET, v) for v in [*variants, "user@bücher.de"]]
     assert [d.allowed for d in decisions] == [True, True, True, False]
-    assert all_keys(any_redis) == ["auth:password-reset:{user@xn--bcher-kva.de}:tries:sw1"]
+    assert all_keys(any_redis) == ["auth:password-reset:{user@xn--bcher-kva.de}:tries:sw2"]
 
 
 def test_no_raw_email_in_redis_with_a_secret(any_redis: RedisClient) -> None:
@@ -199,4 +202,67 @@ def test_keys_follow_the_secret_of_each_limiter(any_redis: RedisClient) -> None:
     """Tags are remembered per (identity, secret): limiters with other secrets never share them."""
     keys = [RateLimiter(any_redis, secret=s).keys(RESET, "k@example.com")[0] for s in (b"one", b"two", None, b"one")]
     assert len(set(keys[:3])) == 3 and keys[3] == keys[0]
-    assert keys[2] == "auth:password-reset:{k@example.com}:tries:sw1"
+    assert keys[2] == "auth:password-reset:{k@example.com}:tries:sw2"
+
+
+@pytest.mark.parametrize(("limit", "window_seconds"), [(3000, 1), (7, 0.1), (999, 86400)])
+def test_a_gcra_burst_admits_exactly_the_limit(redis_client: RedisClient, limit: int, window_seconds: float) -> None:
+    """window / limit need not be whole (3000 per second: 333.3 µs). Rounding the interval down
+    and testing room against the whole window admitted 3003 in a burst of 3000 per second."""
+    limiter = RateLimiter(redis_client)
+    policy = Policy("api:burst", limit=limit, window_seconds=window_seconds, algorithm="gcra")
+    interval = math.ceil(policy.window_ms * 1000 / limit)
+    first = limiter.check(policy, "first")
+    assert (first.remaining, first.reset_after) == (limit - 1, interval / 1e6)  # exact: no time has passed
+    # A burst faster than the refill: the checks pipelined, so they run back to back in Redis.
+    (key,) = limiter.keys(policy, "burst")
+    sha = redis_client.script_load(lua.load("rate_limit.lua"))
+    pipeline = redis_client.pipeline(transaction=False)
+    pipeline.time()
+    for _ in range(3 * limit):
+        pipeline.evalsha(sha, 1, key, "consume", *policy.script_args)
+    pipeline.time()
+    started, *results, ended = pipeline.execute()
+    admitted = [allowed for allowed, _ in results]
+    elapsed = (ended[0] - started[0]) * 1_000_000 + ended[1] - started[1]
+    assert all(admitted[:limit]) and not all(admitted)
+    # Each admission moves the TAT on by one interval and needs it at most limit - 1
+    # intervals ahead of now: beyond the burst, only what `elapsed` refilled.
+    assert sum(admitted) <= limit + elapsed // interval
+
+
+def test_a_check_is_one_evalsha_decided_on_the_server_clock(redis_client: RedisClient) -> None:
+    limiter = RateLimiter(redis_client)
+    limiter.check(RESET, "warm-up@example.com")  # the first check on a server loads the script
+    before = server_time_us(redis_client)
+    with commands_sent(redis_client) as sent:
+        decision = limiter.check(RESET, "clock@example.com")
+    after = server_time_us(redis_client)
+    assert decision.allowed and decision.remaining == 2
+    ((command, *args),) = sent
+    assert command == "EVALSHA"
+    # No argument is a time: not in seconds, milliseconds or microseconds.
+    for arg in args:
+        if arg.isdigit():
+            assert not any(abs(int(arg) - before / scale) < 86400 * 1e6 / scale for scale in (1, 1e3, 1e6))
+    (stored,) = struct.unpack("<d", redis_client.get(limiter.keys(RESET, "clock@example.com")[0]))
+    assert before <= stored <= after
+
+
+def test_a_script_error_raises_even_for_a_policy_that_fails_open(any_redis: RedisClient) -> None:
+    """A wrong-typed key is a bug (or a foreign key in our namespace), not an outage: it must not allow everything."""
+    limiter = RateLimiter(any_redis)
+    lenient = Policy("auth:lenient", limit=3, window_seconds=60, on_redis_error="open")
+    (key,) = limiter.keys(lenient, "typed@example.com")
+    any_redis.rpush(key, "not a string")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        limiter.check(lenient, "typed@example.com")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        limiter.check([lenient, RESET], "typed@example.com")
+
+
+def test_a_server_that_lost_the_script_gets_it_again(any_redis: RedisClient) -> None:
+    limiter = RateLimiter(any_redis)
+    assert limiter.check(RESET, "flush@example.com").remaining == 2
+    any_redis.script_flush()
+    assert limiter.check(RESET, "flush@example.com").remaining == 1

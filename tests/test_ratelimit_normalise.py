@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from notifydb import Policy
 from notifydb.ratelimit.keys import identity_tag, policy_key
-from notifydb.ratelimit.normalise import normalise_identity
+from notifydb.ratelimit.normalise import normalise_identity, normalise_unicode
 
 RESET = Policy(name="auth:password-reset", limit=3, window_seconds=3600)
 
@@ -40,6 +45,28 @@ def test_casefold_goes_beyond_lower() -> None:
     assert normalise_identity("STRASSE") == normalise_identity("stra\u00dfe")
 
 
+ASCII_ADDRESSES = st.builds(
+    "{}@{}".format,
+    st.text(st.characters(max_codepoint=127), max_size=12),
+    st.text(st.sampled_from("aAzZ09-._xn-- \t!"), max_size=30) | st.sampled_from(["xn--bcher-kva.de", "Xn--ZZ.de"]),
+)
+
+
+@given(st.text(st.characters(max_codepoint=127), max_size=40) | ASCII_ADDRESSES)
+@example("a@xn--bcher-kva.de.")
+@example("a@-bad-.COM")
+@example("a@" + "x" * 64 + ".com")
+@example("a@b..c")
+def test_the_ascii_shortcut_gives_what_the_unicode_path_gives(identity: str) -> None:
+    try:
+        expected = normalise_unicode(identity)
+    except ValueError:
+        with pytest.raises(ValueError):
+            normalise_identity(identity)
+        return
+    assert normalise_identity(identity) == expected
+
+
 def test_blank_identity_is_refused() -> None:
     with pytest.raises(ValueError, match="identity"):
         normalise_identity(" \u3000 ")
@@ -47,14 +74,14 @@ def test_blank_identity_is_refused() -> None:
 
 def test_key_follows_the_seed_scheme_with_algorithm_suffix() -> None:
     assert (
-        policy_key(RESET, identity_tag("User@Example.com", None)) == "auth:password-reset:{user@example.com}:tries:sw1"
+        policy_key(RESET, identity_tag("User@Example.com", None)) == "auth:password-reset:{user@example.com}:tries:sw2"
     )
     gcra = Policy(name="auth:verification-email", limit=10, window_seconds=86400, algorithm="gcra")
     assert policy_key(gcra, identity_tag("a@b.c", None)) == "auth:verification-email:{a@b.c}:tries:gcra1"
 
 
 def test_braces_in_an_identity_cannot_move_the_hash_tag() -> None:
-    assert policy_key(RESET, identity_tag("a}b{c%", None)) == "auth:password-reset:{a%7Db%7Bc%25}:tries:sw1"
+    assert policy_key(RESET, identity_tag("a}b{c%", None)) == "auth:password-reset:{a%7Db%7Bc%25}:tries:sw2"
 
 
 def test_secret_hides_the_identity_and_still_merges_variants() -> None:
@@ -63,6 +90,7 @@ def test_secret_hides_the_identity_and_still_merges_variants() -> None:
     (tag,) = tags
     assert "user" not in tag and "example" not in tag
     assert tag != identity_tag("user@example.com", b"other secret")
+    assert tag == "h" + hmac.new(b"secret", b"user@example.com", hashlib.sha256).hexdigest()[:32]
 
 
 @pytest.mark.parametrize(

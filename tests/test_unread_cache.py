@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
@@ -19,9 +20,13 @@ from notifydb import UnreadCountCache
 from notifydb.ratelimit import connect
 from notifydb.redis_connection import RedisClient
 from notifydb.unread_cache import inbox_keys
-from tests.ratelimit_helpers import all_keys, keys_without_ttl
+from tests.ratelimit_helpers import all_keys, commands_sent, keys_without_ttl, node_of, wait_until_marked_failed
+from tests.support.redis_server import LocalRedis
 
-LATENCY_BOUND = 1.0  # for a 0.1 s Redis timeout without retries (a behaviour bound, not a benchmark)
+TIMEOUT = 0.1
+# A behaviour bound, not a benchmark: one Redis timeout and what a loaded 2-core machine
+# adds (see tests/test_ratelimit_failures.py); Postgres reads are timed apart from it.
+LATENCY_BOUND = 3 * TIMEOUT
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +74,9 @@ class PausingAfterRead:
 
     def add_write_listener(self, listener) -> None:
         self._client.add_write_listener(listener)
+
+    def in_callers_transaction(self) -> bool:
+        return self._client.in_callers_transaction()
 
 
 def test_a_miss_reads_postgres_then_redis_answers(client, pool, any_redis: RedisClient, tenant) -> None:
@@ -167,24 +175,189 @@ def test_many_readers_and_writers_end_in_agreement(client, pool, any_redis: Redi
     assert cache.get(tenant, user) == postgres_count(pool, tenant, user) == 20
 
 
+def log_messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "notifydb.unread_cache"]
+
+
+def timed(call, *args):
+    started = time.monotonic()
+    result = call(*args)
+    return result, time.monotonic() - started
+
+
 @pytest.mark.parametrize("redis_state", ["stopped", "paused"])
 def test_without_redis_counts_come_from_postgres(
-    client, tenant, redis_state: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+    client, pool, tenant, redis_state: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
     url = request.getfixturevalue(f"{redis_state}_redis_url")
-    cache = UnreadCountCache(client, connect(url, timeout=0.1))
+    cache = UnreadCountCache(client, connect(url, timeout=TIMEOUT))
     user = uuid.uuid4()
     with caplog.at_level(logging.WARNING, logger="notifydb.unread_cache"):
-        started = time.monotonic()
         notify(client, tenant, user)  # the invalidation fails, is logged, and the write stands
-        assert cache.get(tenant, user) == 1
-        assert time.monotonic() - started < 2 * LATENCY_BOUND
-        started = time.monotonic()
-        assert cache.get(tenant, user) == 1
-        assert time.monotonic() - started < LATENCY_BOUND
-    messages = [record.getMessage() for record in caplog.records if record.name == "notifydb.unread_cache"]
+        _, elapsed = timed(cache.invalidate, tenant, user)
+        assert elapsed < LATENCY_BOUND
+        for _ in range(2):
+            count, elapsed = timed(cache.get, tenant, user)
+            _, postgres_elapsed = timed(postgres_count, pool, tenant, user)
+            assert count == 1
+            assert elapsed < LATENCY_BOUND + 2 * postgres_elapsed
+    messages = log_messages(caplog)
     assert any("not invalidated" in m for m in messages)
     assert any("from Postgres" in m for m in messages)
+
+
+def test_a_fan_out_invalidates_every_inbox(client, pool, any_redis: RedisClient, tenant) -> None:
+    cache = UnreadCountCache(client, any_redis)
+    users = [uuid.uuid4() for _ in range(2000)]
+    watched = users[::100]
+    notify(client, tenant, watched[0])
+    assert [cache.get(tenant, user) for user in watched] == [1] + [0] * (len(watched) - 1)
+    client.fan_out_notification(tenant_id=tenant, user_ids=users, type="MAINTENANCE", title="T", message="M")
+    assert [cache.get(tenant, user) for user in watched] == [2] + [1] * (len(watched) - 1)
+    assert postgres_count(pool, tenant, watched[-1]) == 1
+
+
+def test_a_ten_thousand_user_fan_out_costs_one_timeout_on_a_hung_redis(
+    client, pool, redis_client: RedisClient, paused_redis_url: str, tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    inboxes = [(tenant, uuid.uuid4()) for _ in range(10_000)]
+    # Building 20,000 commands is local work, timed apart on a Redis that answers.
+    _, answered_elapsed = timed(UnreadCountCache(client, redis_client).invalidate_inboxes, inboxes)
+    cache = UnreadCountCache(client, connect(paused_redis_url, timeout=TIMEOUT))
+    with caplog.at_level(logging.WARNING, logger="notifydb.unread_cache"):
+        _, elapsed = timed(cache.invalidate_inboxes, inboxes)
+        assert elapsed < LATENCY_BOUND + 2 * answered_elapsed
+        users = [user for _, user in inboxes]
+        client.fan_out_notification(tenant_id=tenant, user_ids=users, type="MAINTENANCE", title="T", message="M")
+    assert postgres_count(pool, tenant, users[-1]) == 1  # the write stands
+    messages = log_messages(caplog)
+    assert len(messages) == 2  # one line per invalidation, not one per inbox
+    assert all(m.startswith("10000 of 10000 unread counts not invalidated") for m in messages)
+
+
+def test_a_hung_cluster_node_costs_its_inboxes_one_timeout(
+    client, pool, own_cluster: list[LocalRedis], tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The other primaries' inboxes are answered from Redis as usual, before and after the
+    cluster marks the hung node failed (see own_cluster: cluster-require-full-coverage no)."""
+    from notifydb import Client
+
+    redis_client = connect(own_cluster[0].url, timeout=TIMEOUT, cluster=True)
+    cache = UnreadCountCache(client, redis_client)
+    users_by_node: dict[int, list[uuid.UUID]] = {}
+    while min((len(users) for users in users_by_node.values()), default=0) < 2 or len(users_by_node) < 3:
+        user = uuid.uuid4()
+        users_by_node.setdefault(node_of(redis_client, inbox_keys(tenant, user).count, own_cluster).port, []).append(
+            user
+        )
+    hung = own_cluster[2]
+    hung_user, *_ = users_by_node.pop(hung.port)
+    answering = [users[0] for users in users_by_node.values()]
+    for user in [hung_user, *answering]:
+        notify(client, tenant, user)
+        assert cache.get(tenant, user) == 1
+        notify(Client(pool), tenant, user)  # no listener: Postgres says 2, the cached count 1
+    many = [(tenant, uuid.uuid4()) for _ in range(10_000)]
+    _, answered_elapsed = timed(cache.invalidate_inboxes, many)  # the local work, timed apart
+    hung.pause()
+    try:
+        with caplog.at_level(logging.WARNING, logger="notifydb.unread_cache"):
+            for phase in ("before the cluster noticed", "after it marked the node failed"):
+                count, elapsed = timed(cache.get, tenant, hung_user)
+                _, postgres_elapsed = timed(postgres_count, pool, tenant, hung_user)
+                assert count == 2 and elapsed < LATENCY_BOUND + 2 * postgres_elapsed, phase
+                assert [cache.get(tenant, user) for user in answering] == [1, 1], phase  # Redis answered
+                _, elapsed = timed(cache.invalidate_inboxes, [*many, (tenant, hung_user)])
+                assert elapsed < LATENCY_BOUND + 2 * answered_elapsed, phase
+                wait_until_marked_failed(hung, own_cluster)
+    finally:
+        hung.resume()
+    invalidation_failures = [m for m in log_messages(caplog) if "not invalidated" in m]
+    assert len(invalidation_failures) == 2
+
+
+def test_a_hit_is_one_get(client, redis_client: RedisClient, tenant) -> None:
+    cache = UnreadCountCache(client, redis_client)
+    user = uuid.uuid4()
+    notify(client, tenant, user)
+    assert cache.get(tenant, user) == 1
+    with commands_sent(redis_client) as sent:
+        assert cache.get(tenant, user) == 1
+    assert sent == [["GET", inbox_keys(tenant, user).count]]
+
+
+def test_a_redis_error_reply_is_logged_as_an_error_and_postgres_answers(
+    client, redis_client: RedisClient, tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = UnreadCountCache(client, redis_client)
+    user = uuid.uuid4()
+    notify(client, tenant, user)
+    redis_client.rpush(inbox_keys(tenant, user).count, "not a count")
+    with caplog.at_level(logging.WARNING, logger="notifydb.unread_cache"):
+        assert cache.get(tenant, user) == 1
+    (record,) = [r for r in caplog.records if r.name == "notifydb.unread_cache"]
+    assert record.levelno == logging.ERROR and "WRONGTYPE" in record.getMessage()
+
+
+def test_a_write_inside_the_callers_transaction_is_refused_when_a_cache_listens(
+    migrated_dsn: str, pool, redis_client: RedisClient, tenant
+) -> None:
+    """The Client could only invalidate before the caller's commit: a reader could then
+    cache the old count for the whole TTL. So it writes nothing and says why."""
+    from notifydb import Client
+
+    user = uuid.uuid4()
+    with psycopg.connect(migrated_dsn) as conn:
+        client = Client(conn)
+        cache = UnreadCountCache(client, redis_client)
+        assert cache.get(tenant, user) == 0  # a transaction of the client's own, committed
+        with conn.transaction():
+            with pytest.raises(psycopg.ProgrammingError, match="after it commits"):
+                notify(client, tenant, user)
+            assert cache.get(tenant, user) == 0
+        conn.execute("SELECT 1")  # psycopg's implicit transaction: the caller's too
+        with pytest.raises(psycopg.ProgrammingError, match="after it commits"):
+            notify(client, tenant, user)
+        conn.rollback()
+        notify(client, tenant, user)  # outside a transaction: committed, then invalidated
+        assert cache.get(tenant, user) == 1
+    assert postgres_count(pool, tenant, user) == 1
+
+
+def test_inside_the_callers_transaction_counts_are_read_but_never_cached(
+    migrated_dsn: str, pool, redis_client: RedisClient, tenant
+) -> None:
+    """Such a count may include the caller's uncommitted writes or come from an older snapshot."""
+    from notifydb import Client
+
+    user = uuid.uuid4()
+    with psycopg.connect(migrated_dsn, autocommit=True) as conn:
+        client = Client(conn)
+        cache = UnreadCountCache(client, redis_client)
+        with conn.transaction():
+            Client(conn).create_notification(tenant, user, "QUOTA_WARNING", "Quota", "90% used")  # no listener
+            assert cache.get(tenant, user) == 1  # the caller's own write, not yet committed
+            assert redis_client.get(inbox_keys(tenant, user).count) is None
+            raise psycopg.Rollback()
+        assert cache.get(tenant, user) == 0
+        assert redis_client.get(inbox_keys(tenant, user).count) == b"0"
+
+
+def test_writes_in_the_callers_transaction_then_invalidate_after_commit(
+    migrated_dsn: str, redis_client: RedisClient, tenant
+) -> None:
+    """What the refusal points to: a Client without the cache inside the transaction, then invalidate."""
+    from notifydb import Client
+
+    user = uuid.uuid4()
+    with psycopg.connect(migrated_dsn, autocommit=True) as conn:
+        cache = UnreadCountCache(Client(conn), redis_client)
+        assert cache.get(tenant, user) == 0
+        with conn.transaction():
+            notify(Client(conn), tenant, user)
+            notify(Client(conn), tenant, user)
+        cache.invalidate(tenant, user)
+        assert cache.get(tenant, user) == 2
 
 
 def test_the_tenant_inbox_and_user_inboxes_are_cached_apart(client, any_redis: RedisClient, tenant) -> None:

@@ -2,7 +2,8 @@
 
 Policies come from a TOML file (see notifydb-ratelimit.example.toml); keys are found
 with the same secret the applications use (NOTIFYDB_RATELIMIT_SECRET), or they differ.
-Exit codes: 0 allowed (or reset), 1 denied, 2 bad usage or config, 3 Redis unavailable.
+Exit codes: 0 allowed (or reset), 1 denied, 2 bad usage or config, 3 Redis unavailable
+or refusing the command.
 """
 
 from __future__ import annotations
@@ -56,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
     limiter = RateLimiter(connect(args.redis_url, timeout=args.timeout), secret=secret.encode() if secret else None)
     if args.action == "reset":
         return _reset(limiter, policy, args)
-    decision = getattr(limiter, args.action)(policy, args.identity)
+    try:
+        decision = getattr(limiter, args.action)(policy, args.identity)
+    except REDIS_ERRORS as exc:  # an error reply that is no outage, e.g. WRONGTYPE on the key
+        return _fail(f"Redis at {args.redis_url}: {exc}", EXIT_REDIS)
     if decision.degraded:
         return _fail(f"Redis at {args.redis_url} did not answer", EXIT_REDIS)
     _print_decision(decision, args.json)

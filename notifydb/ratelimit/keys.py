@@ -2,8 +2,10 @@
 
 The format starts with the seed's scheme and appends the algorithm and its version:
 
-    auth:password-reset:{<id>}:tries:sw1      (sliding window, layout 1: a sorted set)
+    auth:password-reset:{<id>}:tries:sw2      (sliding window, layout 2: a string of packed times)
     auth:password-reset:{<id>}:tries:gcra1    (GCRA, layout 1: a string)
+
+(Layout 1 of the sliding window was a sorted set; its keys simply expire.)
 
 <id> is the normalised identity, or with a secret "h" + the first 128 bits of its
 HMAC-SHA256 in hex, so no address is ever stored in Redis. The braces are a Redis
@@ -32,8 +34,16 @@ def identity_tag(identity: str, secret: bytes | None) -> str:
     normalised = normalise_identity(identity)
     if secret is None:
         return normalised.translate(_ESCAPES)
-    digest = hmac.new(secret, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
-    return "h" + digest[:32]
+    mac = _keyed_mac(secret).copy()
+    mac.update(normalised.encode("utf-8"))
+    return "h" + mac.hexdigest()[:32]
+
+
+# Keying HMAC-SHA256 (OpenSSL fetches the algorithm each time) costs several times what
+# hashing an address does; a copy of a keyed one does not.
+@functools.lru_cache(maxsize=16)
+def _keyed_mac(secret: bytes) -> hmac.HMAC:
+    return hmac.new(secret, digestmod=hashlib.sha256)
 
 
 def policy_key(policy: Policy, tag: str) -> str:

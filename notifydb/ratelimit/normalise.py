@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 import idna
 
@@ -14,12 +15,26 @@ def normalise_identity(identity: str) -> str:
     "user@xn--bcher-kva.de" each come out the same. NFKC is applied again after casefolding because casefolding
     can un-normalise (NFKC_Casefold does the same).
     """
+    if identity.isascii():
+        # NFKC keeps ASCII as it is, casefolding ASCII is lower(), and IDNA gives back an
+        # ASCII domain as it is or fails (and a failure keeps it too): the same result
+        # without IDNA, which costs more than the Redis round trip.
+        return _split_domain(identity.lower().strip(), lambda domain: domain.rstrip("."))
+    return normalise_unicode(identity)
+
+
+def normalise_unicode(identity: str) -> str:
+    """normalise_identity without its shortcut for ASCII."""
     text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", identity).casefold()).strip()
+    return _split_domain(text, _ascii_domain)
+
+
+def _split_domain(text: str, ascii_domain: Callable[[str], str]) -> str:
     if not text:
         raise ValueError("identity must not be empty")
     local, at, domain = text.rpartition("@")
     if at and local and domain:
-        return f"{local}@{_ascii_domain(domain)}"
+        return f"{local}@{ascii_domain(domain)}"
     return text
 
 

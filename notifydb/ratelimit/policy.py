@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 SLIDING_WINDOW = "sliding_window"
@@ -12,7 +13,8 @@ GCRA = "gcra"
 
 # Key suffixes: a new algorithm or a new data layout gets a new suffix, so old keys are
 # never read with the wrong type (WRONGTYPE) and simply expire.
-ALGORITHM_KEY_SUFFIXES = {SLIDING_WINDOW: "sw1", GCRA: "gcra1"}
+ALGORITHM_KEY_SUFFIXES = {SLIDING_WINDOW: "sw2", GCRA: "gcra1"}
+_SCRIPT_ALGORITHMS = {SLIDING_WINDOW: "sw", GCRA: "gcra"}
 
 # Names become key prefixes: no braces (they would move the Cluster hash tag), no spaces.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._-]{0,99}")
@@ -23,10 +25,11 @@ class Policy:
     """`limit` attempts per identity in any `window_seconds`.
 
     algorithm: "sliding_window" (exact: never more than `limit` in any window, for small
-    quotas such as 3 per hour) or "gcra" (a steady rate with a burst of `limit`, constant
-    memory, for large quotas). on_redis_error: "closed" denies and "open" allows when Redis
-    cannot answer. count_rejected: denied attempts count too (sliding_window only), so
-    an identity that keeps trying stays blocked.
+    quotas such as 3 per hour; 8 bytes per counted attempt, read and written whole by each
+    check) or "gcra" (a steady rate with a burst of `limit`, constant memory, for large
+    quotas). on_redis_error: "closed" denies and "open" allows when Redis cannot answer.
+    count_rejected: denied attempts count too (sliding_window only), so an identity that
+    keeps trying stays blocked.
     """
 
     name: str
@@ -59,3 +62,8 @@ class Policy:
     @property
     def key_suffix(self) -> str:
         return ALGORITHM_KEY_SUFFIXES[self.algorithm]
+
+    @cached_property
+    def script_args(self) -> tuple[str, int, int, int]:
+        """What rate_limit.lua takes for this policy (built once: a check is on the hot path)."""
+        return (_SCRIPT_ALGORITHMS[self.algorithm], self.limit, self.window_ms, int(self.count_rejected))

@@ -133,6 +133,13 @@ def redis_cluster_url(masters: int = 3) -> Iterator[str]:
     if url:
         yield url
         return
+    with local_redis_cluster(masters) as nodes:
+        yield nodes[0].url
+
+
+@contextmanager
+def local_redis_cluster(masters: int = 3, node_timeout_ms: int = 5000, *extra_args: str) -> Iterator[list[LocalRedis]]:
+    """`masters` local `redis-server --cluster-enabled yes`, joined, no replicas."""
     if not (shutil.which("redis-server") and shutil.which("redis-cli")):
         raise RuntimeError(
             "no Redis Cluster for the tests: NOTIFYDB_TEST_REDIS_CLUSTER_URL is not set and "
@@ -143,13 +150,16 @@ def redis_cluster_url(masters: int = 3) -> Iterator[str]:
             # An explicit bus port: the default (port + 10000) may be taken or above 65535.
             stack.enter_context(
                 local_redis(
-                    "--cluster-enabled", "yes", "--cluster-port", str(free_port()), "--cluster-node-timeout", "5000"
+                    "--cluster-enabled", "yes",
+                    "--cluster-port", str(free_port()),
+                    "--cluster-node-timeout", str(node_timeout_ms),
+                    *extra_args,
                 )
             )
             for _ in range(masters)
-        ]
+        ]  # fmt: skip
         _create_cluster(nodes)
-        yield nodes[0].url
+        yield nodes
 
 
 def _create_cluster(nodes: list[LocalRedis]) -> None:
