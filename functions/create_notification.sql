@@ -20,6 +20,7 @@ AS $$
 DECLARE
     v_id uuid;
 BEGIN
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_notification(
         p_tenant_id, p_type, p_title, p_message, p_channel, p_expires_at, p_data, p_dedupe_key
     );

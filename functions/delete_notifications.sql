@@ -10,7 +10,7 @@ AS $$
 DECLARE
     v_ids uuid[];
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
     -- Soft delete: retention removes the rows after the grace period.
     WITH changed AS (

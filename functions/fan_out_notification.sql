@@ -27,6 +27,11 @@ BEGIN
         RAISE EXCEPTION 'p_user_ids must not be NULL'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- The nil UUID keys the tenant-level inbox (notifydb._inbox_key).
+    IF '00000000-0000-0000-0000-000000000000'::uuid = ANY(p_user_ids) THEN
+        RAISE EXCEPTION 'p_user_ids must not contain the nil UUID'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     -- One set-based statement. Sorted recipients visit the inbox index in
     -- key order; a user who already has p_dedupe_key gets nothing new.
     INSERT INTO notifydb.notifications (

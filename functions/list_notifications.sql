@@ -41,28 +41,24 @@ DECLARE
     );
     v_unread bigint;
     v_unread_newest_at timestamptz;
+    v_read_horizon timestamptz;
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     IF p_before_id IS NOT NULL AND p_before_created_at IS NULL THEN
         RAISE EXCEPTION 'p_before_created_at must be given with p_before_id'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- An unread-only page walks notifications_unread_idx. The inbox counter
-    -- bounds that walk: nothing to read when nothing is unread, at most as
-    -- many rows as are unread, starting at the newest unread row's created_at
-    -- (an upper bound). A STABLE function reads the counter and the rows in
-    -- one snapshot.
+    -- The inbox's counter bounds an unread-only walk of
+    -- notifications_unread_idx: nothing to read when nothing is unread, at
+    -- most as many rows as are unread, from the newest unread row's
+    -- created_at (an upper bound) down to the read horizon. A STABLE
+    -- function reads the counter and the rows in one snapshot.
     IF v_unread_only THEN
-        IF p_user_id IS NULL THEN
-            SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL;
-        ELSE
-            SELECT c.unread, c.unread_newest_at INTO v_unread, v_unread_newest_at
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id;
-        END IF;
-        IF COALESCE(v_unread, 0) = 0 THEN
+        SELECT c.unread, c.unread_newest_at, coalesce(c.read_horizon, '-infinity')
+        INTO v_unread, v_unread_newest_at, v_read_horizon
+        FROM notifydb.inbox_counters AS c
+        WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
+        IF coalesce(v_unread, 0) = 0 THEN
             RETURN;
         END IF;
         v_limit := LEAST(v_limit, v_unread);
@@ -76,6 +72,8 @@ BEGIN
     -- Four forms, so that each walks its index newest first: the tenant-level
     -- inbox (user_id IS NULL) or a user's, all rows or the unread ones (a
     -- literal NOT is_read, which a generic plan can match to the partial index).
+    -- A page of all rows reads the inbox's read horizon in the same statement
+    -- (a separate lookup costs a second executor run): rows under it are read.
     IF p_user_id IS NULL AND v_unread_only THEN
         RETURN QUERY
         SELECT
@@ -85,6 +83,7 @@ BEGIN
         WHERE n.tenant_id = p_tenant_id
             AND n.user_id IS NULL
             AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND n.created_at > v_read_horizon
             AND NOT n.is_read
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
@@ -92,10 +91,20 @@ BEGIN
         LIMIT v_limit;
     ELSIF p_user_id IS NULL THEN
         RETURN QUERY
+        WITH horizon AS MATERIALIZED (
+            SELECT c.read_horizon, c.read_horizon_at
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
+        )
+
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read, n.created_at, n.read_at, n.expires_at
+            n.is_read OR coalesce(n.created_at <= h.read_horizon, FALSE),
+            n.created_at,
+            CASE WHEN n.is_read THEN n.read_at WHEN n.created_at <= h.read_horizon THEN h.read_horizon_at END,
+            n.expires_at
         FROM notifydb.notifications AS n
+        LEFT JOIN horizon AS h ON TRUE
         WHERE n.tenant_id = p_tenant_id
             AND n.user_id IS NULL
             AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
@@ -112,6 +121,7 @@ BEGIN
         WHERE n.tenant_id = p_tenant_id
             AND n.user_id = p_user_id
             AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND n.created_at > v_read_horizon
             AND NOT n.is_read
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
@@ -119,10 +129,20 @@ BEGIN
         LIMIT v_limit;
     ELSE
         RETURN QUERY
+        WITH horizon AS MATERIALIZED (
+            SELECT c.read_horizon, c.read_horizon_at
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
+        )
+
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read, n.created_at, n.read_at, n.expires_at
+            n.is_read OR coalesce(n.created_at <= h.read_horizon, FALSE),
+            n.created_at,
+            CASE WHEN n.is_read THEN n.read_at WHEN n.created_at <= h.read_horizon THEN h.read_horizon_at END,
+            n.expires_at
         FROM notifydb.notifications AS n
+        LEFT JOIN horizon AS h ON TRUE
         WHERE n.tenant_id = p_tenant_id
             AND n.user_id = p_user_id
             AND (n.created_at, n.id) < (v_before_created_at, v_before_id)

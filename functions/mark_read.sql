@@ -10,12 +10,12 @@ AS $$
 DECLARE
     v_ids uuid[];
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
     -- Found by primary key; rows of another inbox fail the filter and are
-    -- left alone, as if they did not exist. Only visible unread rows change,
-    -- so a repeat changes nothing and the first read_at stands. Reading
-    -- also marks seen. The row leaves notifications_unread_idx.
+    -- left alone, as if they did not exist. Only visible unread rows change
+    -- (rows under the inbox's read horizon are read already), so a repeat
+    -- changes nothing and the first read_at stands. Reading also marks seen.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET is_read = TRUE,
@@ -25,6 +25,11 @@ BEGIN
             AND n.tenant_id = p_tenant_id
             AND n.user_id IS NOT DISTINCT FROM p_user_id
             AND NOT n.is_read
+            AND n.created_at > coalesce((
+                SELECT c.read_horizon FROM notifydb.inbox_counters AS c
+                WHERE c.tenant_id = p_tenant_id
+                    AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
+            ), '-infinity')
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id

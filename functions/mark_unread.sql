@@ -6,12 +6,34 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- Lowering a read horizon may write out many rows' read state: keep the
+-- counter trigger's transition tables in memory.
+SET work_mem = '64MB'
 AS $$
 DECLARE
+    v_oldest_read_through_horizon timestamptz;
     v_ids uuid[];
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
+    -- Rows read through the inbox's read horizon first get their read
+    -- state written out, the horizon going below the oldest of them.
+    PERFORM notifydb._lock_inbox_horizons(p_tenant_id, p_user_id);
+    SELECT pg_catalog.min(n.created_at) INTO v_oldest_read_through_horizon
+    FROM notifydb.notifications AS n
+    INNER JOIN notifydb.inbox_counters AS c
+        ON c.tenant_id = n.tenant_id
+            AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
+    WHERE n.id = ANY(p_ids)
+        AND n.tenant_id = p_tenant_id
+        AND n.user_id IS NOT DISTINCT FROM p_user_id
+        AND n.created_at <= c.read_horizon
+        AND NOT n.is_read
+        AND n.deleted_at IS NULL
+        AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
+    IF v_oldest_read_through_horizon IS NOT NULL THEN
+        PERFORM notifydb._lower_read_horizon(p_tenant_id, p_user_id, v_oldest_read_through_horizon, '{}');
+    END IF;
     -- Seen state is kept: unread and unseen are independent.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
@@ -25,14 +47,15 @@ BEGIN
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id
     )
+
     SELECT pg_catalog.array_agg(changed.id) INTO v_ids FROM changed;
     PERFORM notifydb._announce('unread', p_tenant_id, p_user_id, v_ids, pg_catalog.cardinality(v_ids));
-    RETURN COALESCE(pg_catalog.cardinality(v_ids), 0);
+    RETURN coalesce(pg_catalog.cardinality(v_ids), 0);
 END
 $$;
 
 COMMENT ON FUNCTION notifydb.mark_unread(uuid, uuid, uuid[]) IS
-'Marks the given read notifications of the inbox unread again (clears read_at, keeps seen_at); ids of other inboxes are ignored. Returns how many changed.';
+'Marks the given read notifications of the inbox unread again (clears read_at, keeps seen state); ids of other inboxes are ignored. Returns how many changed.';
 
 REVOKE ALL ON FUNCTION notifydb.mark_unread(uuid, uuid, uuid[]) FROM public;
 GRANT EXECUTE ON FUNCTION notifydb.mark_unread(uuid, uuid, uuid[]) TO notifydb_app;

@@ -7,45 +7,44 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_count bigint;
 BEGIN
-    PERFORM notifydb._check_tenant_id(p_tenant_id);
-    -- The exact counter, less the inbox's expired rows that retention has
-    -- not deleted yet (an index-only count of notifications_unread_expiry_idx).
-    -- Two forms, so that both look the inbox up by index.
+    PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
+    -- The exact counter, less the rows it counts that have expired since
+    -- (from expired_through to now, rows retention has not deleted yet:
+    -- a short range of notifications_unread_expiry_idx). One statement; two
+    -- forms, so that both find the inbox's rows by index.
     IF p_user_id IS NULL THEN
-        SELECT
-            COALESCE((
-                SELECT c.unread FROM notifydb.inbox_counters AS c
-                WHERE c.tenant_id = p_tenant_id AND c.user_id IS NULL
-            ), 0)
-            - (
-                SELECT pg_catalog.count(*) FROM notifydb.notifications AS n
+        RETURN coalesce((
+            SELECT c.unread - (
+                SELECT pg_catalog.count(*)
+                FROM notifydb.notifications AS n
                 WHERE n.tenant_id = p_tenant_id
                     AND n.user_id IS NULL
+                    AND n.expires_at > coalesce(c.expired_through, '-infinity')
                     AND n.expires_at <= pg_catalog.now()
+                    AND n.created_at > coalesce(c.read_horizon, '-infinity')
                     AND NOT n.is_read
                     AND n.deleted_at IS NULL
             )
-        INTO v_count;
-    ELSE
-        SELECT
-            COALESCE((
-                SELECT c.unread FROM notifydb.inbox_counters AS c
-                WHERE c.tenant_id = p_tenant_id AND c.user_id = p_user_id
-            ), 0)
-            - (
-                SELECT pg_catalog.count(*) FROM notifydb.notifications AS n
-                WHERE n.tenant_id = p_tenant_id
-                    AND n.user_id = p_user_id
-                    AND n.expires_at <= pg_catalog.now()
-                    AND NOT n.is_read
-                    AND n.deleted_at IS NULL
-            )
-        INTO v_count;
+            FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(NULL)
+        ), 0);
     END IF;
-    RETURN v_count;
+    RETURN coalesce((
+        SELECT c.unread - (
+            SELECT pg_catalog.count(*)
+            FROM notifydb.notifications AS n
+            WHERE n.tenant_id = p_tenant_id
+                AND n.user_id = p_user_id
+                AND n.expires_at > coalesce(c.expired_through, '-infinity')
+                AND n.expires_at <= pg_catalog.now()
+                AND n.created_at > coalesce(c.read_horizon, '-infinity')
+                AND NOT n.is_read
+                AND n.deleted_at IS NULL
+        )
+        FROM notifydb.inbox_counters AS c
+        WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = p_user_id
+    ), 0);
 END
 $$;
 

@@ -2,23 +2,11 @@ SET LOCAL ROLE notifydb_owner;
 
 -- One purge batch, as the owner: the procedures run as their caller and
 -- COMMIT between calls of this, so notifydb_retention needs no table rights.
---
--- No merge or hash joins: the batch's own statements have no joins, but the
--- DELETE's statement trigger that removes the outbox jobs of the deleted
--- rows (V0403) joins the batch's transition table to delivery_outbox, and
--- the planner picks a merge join that walks the outbox's notification_id
--- index from its start: on 2 million notifications with 300,000 jobs that
--- was 140 ms of CPU per 5,000-row batch, against 45 ms with 5,000 index
--- probes, whose cost stays bounded by the batch size. (Triggers plan with
--- the settings in force when they first run in a session: in a retention
--- session that is here.)
 CREATE OR REPLACE FUNCTION notifydb._purge_notifications_batch(p_now timestamptz, p_batch_size integer)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET enable_mergejoin = off
-SET enable_hashjoin = off
 AS $$
 DECLARE
     v_cutoff record;

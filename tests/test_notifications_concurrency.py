@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -102,9 +103,24 @@ def test_concurrent_fan_outs_and_mark_all_read_keep_counters_exact(migrated_dsn:
             ]
             conn.execute("SELECT notifydb.mark_unread(%s, %s, %s)", (tenant_id, user, ids))
             conn.execute("SELECT notifydb.delete_notifications(%s, %s, %s)", (tenant_id, user, ids[:1]))
+            reader = rng.choice(users)
+            conn.execute("SELECT notifydb.create_notification(%s, %s, 'ONE', 'title', 'message')", (tenant_id, reader))
+            unread = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM notifydb.list_notifications(%s, %s, TRUE, 3)", (tenant_id, reader)
+                )
+            ]
+            conn.execute("SELECT notifydb.mark_read(%s, %s, %s)", (tenant_id, reader, unread[:2]))
 
     run_together(migrated_dsn, 8, churn)
     assert counter_drift(migrated_dsn, tenant_id) == []
+    with psycopg.connect(migrated_dsn) as conn:
+        for user in users[:20]:
+            listed = conn.execute(
+                "SELECT count(*) FROM notifydb.list_notifications(%s, %s, TRUE, 100)", (tenant_id, user)
+            ).fetchone()[0]
+            assert conn.execute("SELECT notifydb.unread_count(%s, %s)", (tenant_id, user)).fetchone()[0] == listed
     with psycopg.connect(migrated_dsn) as conn:
         per_key = conn.execute(
             "SELECT max(c) FROM (SELECT count(*) AS c FROM notifydb.notifications"
@@ -153,3 +169,38 @@ def test_concurrent_retention_deletes_keep_counters_exact(migrated_dsn: str) -> 
             ).fetchone()[0]
             counted = conn.execute("SELECT notifydb.unread_count(%s, %s)", (tenant_id, user)).fetchone()[0]
             assert counted == listed
+
+
+def test_a_create_that_commits_after_mark_all_read_stays_unread(migrated_dsn: str) -> None:
+    """mark_all_read reads through a horizon; a row that lands below it afterwards is still unread."""
+    tenant_id, user_id = uuid4(), uuid4()
+    with psycopg.connect(migrated_dsn, autocommit=True) as conn:
+        conn.execute("SELECT notifydb.create_notification(%s, %s, 'T', 'first', 'message')", (tenant_id, user_id))
+
+    def work(conn: psycopg.Connection, i: int) -> int:
+        if i == 0:
+            # Older than the first row, and counted only when the statement
+            # ends: after the other connection's mark_all_read committed.
+            conn.execute(
+                "INSERT INTO notifydb.notifications (tenant_id, user_id, type, title, message, created_at)"
+                " SELECT %s, %s, 'T', 'late ' || g, 'message', now() - interval '1 minute'"
+                " FROM generate_series(1, 2) AS g, LATERAL (SELECT pg_sleep(CASE WHEN g = 2 THEN 1.5 END)) AS s",
+                (tenant_id, user_id),
+            )
+            return -1
+        time.sleep(0.5)
+        return conn.execute("SELECT notifydb.mark_all_read(%s, %s)", (tenant_id, user_id)).fetchone()[0]
+
+    _, marked = run_together(migrated_dsn, 2, work)
+    assert marked == 1
+    with psycopg.connect(migrated_dsn) as conn:
+        listed = conn.execute(
+            "SELECT title, is_read FROM notifydb.list_notifications(%s, %s)", (tenant_id, user_id)
+        ).fetchall()
+        assert sorted(listed) == [
+            ("first", True),
+            ("late 1", False),
+            ("late 2", False),
+        ]
+        assert conn.execute("SELECT notifydb.unread_count(%s, %s)", (tenant_id, user_id)).fetchone()[0] == 2
+    assert counter_drift(migrated_dsn, tenant_id) == []

@@ -43,8 +43,23 @@ def world(migrated_dsn: str) -> Iterator[tuple[Client, World]]:
 
 
 def stored(dsn: str, ids: list[UUID]) -> list[tuple]:
+    """The rows, and the counters (with their read and seen horizons) of every inbox they are in."""
     with psycopg.connect(dsn) as conn:
-        return conn.execute("SELECT * FROM notifydb.notifications WHERE id = ANY(%s) ORDER BY id", (ids,)).fetchall()
+        rows = conn.execute("SELECT * FROM notifydb.notifications WHERE id = ANY(%s) ORDER BY id", (ids,)).fetchall()
+        counters = conn.execute(
+            "SELECT c.* FROM notifydb.inbox_counters AS c WHERE EXISTS (SELECT FROM notifydb.notifications AS n"
+            " WHERE n.id = ANY(%s) AND n.tenant_id = c.tenant_id AND n.user_id IS NOT DISTINCT FROM c.user_id)"
+            " ORDER BY c.tenant_id, c.user_id",
+            (ids,),
+        ).fetchall()
+        return rows + counters
+
+
+def read_as_owners(client: Client, w: World) -> None:
+    """Each foreign inbox reads its own rows, so that a leaking mark_unread would have something to change."""
+    for tenant, user in ((w.tenant_b, w.user_b), (w.tenant_b, None), (w.tenant_b, w.user_a), (w.tenant_a, w.user_b)):
+        client.mark_all_read(tenant, user)
+    client.mark_read(w.tenant_a, None, w.tenant_level_a)
 
 
 def test_mutations_by_foreign_ids_change_nothing(world: tuple[Client, World], migrated_dsn: str) -> None:
@@ -52,6 +67,9 @@ def test_mutations_by_foreign_ids_change_nothing(world: tuple[Client, World], mi
     before = stored(migrated_dsn, w.foreign)
     assert client.mark_read(w.tenant_a, w.user_a, w.foreign) == 0
     assert client.delete_notifications(w.tenant_a, w.user_a, w.foreign) == 0
+    assert stored(migrated_dsn, w.foreign) == before
+    read_as_owners(client, w)
+    before = stored(migrated_dsn, w.foreign)
     assert client.mark_unread(w.tenant_a, w.user_a, w.foreign) == 0
     assert stored(migrated_dsn, w.foreign) == before
     # The tenant-level inbox (NULL user) cannot reach user rows, of its tenant or another.
@@ -68,6 +86,9 @@ def test_mixed_id_lists_change_only_own_rows(world: tuple[Client, World], migrat
     before = stored(migrated_dsn, w.foreign)
     mixed = w.foreign[:7] + w.own + w.foreign[7:]
     assert client.mark_read(w.tenant_a, w.user_a, mixed) == len(w.own)
+    assert stored(migrated_dsn, w.foreign) == before
+    read_as_owners(client, w)
+    before = stored(migrated_dsn, w.foreign)
     assert client.mark_unread(w.tenant_a, w.user_a, mixed) == len(w.own)
     assert client.delete_notifications(w.tenant_a, w.user_a, mixed) == len(w.own)
     assert stored(migrated_dsn, w.foreign) == before

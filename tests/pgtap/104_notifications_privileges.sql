@@ -40,10 +40,12 @@ SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc AS p,
              (VALUES ('notifydb_app'), ('notifydb_admin'), ('notifydb_retention'), ('notifydb_delivery')) AS roles (r)
       WHERE p.pronamespace = 'notifydb'::regnamespace
-        AND p.proname IN ('_announce', '_check_text', '_check_tenant_id', '_check_ids', '_check_up_to',
-                          '_check_notification', '_rebuild_inbox_counters', '_inbox_counters_after_insert',
-                          '_inbox_counters_after_update', '_inbox_counters_after_delete',
-                          '_inbox_counters_after_truncate')
+        AND p.proname LIKE '\_%'
+        -- retention's private steps are for notifydb_retention (300_retention)
+        AND NOT (
+            r = 'notifydb_retention'
+            AND (p.proname LIKE '\_retention\_%' OR p.proname LIKE '\_purge\_%' OR p.proname = '_export_events_page')
+        )
         AND has_function_privilege(r, p.oid, 'EXECUTE')$$,
     'no role may execute a private helper'
 );

@@ -7,6 +7,10 @@ from pathlib import Path
 import psycopg
 from tap.parser import Parser
 
+# pgTAP's functions return text. Other results (a count, a new id) are left
+# out: tap.py would read a number such as 10450 as the plan "1..50".
+TEXT_OID = 25
+
 
 def run_file(dsn: str, path: Path) -> str:
     """Execute the file's statements; return the TAP lines they produced."""
@@ -14,8 +18,8 @@ def run_file(dsn: str, path: Path) -> str:
     with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute(path.read_text())
         while True:
-            if cur.description is not None and len(cur.description) == 1:
-                lines += [str(value) for (value,) in cur.fetchall() if value is not None]
+            if cur.description is not None and len(cur.description) == 1 and cur.description[0].type_code == TEXT_OID:
+                lines += [value for (value,) in cur.fetchall() if value is not None]
             if not cur.nextset():
                 break
     return "\n".join(lines)
