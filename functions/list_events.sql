@@ -13,9 +13,6 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
--- Generic plans: every argument has the same best plan (index lookups by key),
--- and plpgsql would otherwise plan each call afresh (0.1-0.3 ms a call).
-SET plan_cache_mode = force_generic_plan
 -- Left to choose, plpgsql re-plans the severity probes and the all-events
 -- page on every call (a generic LIMIT looks dear to it), though each of
 -- these queries has one best plan whatever the arguments.
