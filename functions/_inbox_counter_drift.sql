@@ -18,39 +18,23 @@ AS $$
     WITH recount AS (
         SELECT
             n.tenant_id,
-            notifydb._inbox_key(n.user_id) AS inbox_key,
-            n.user_id,
-            pg_catalog.count(*) FILTER (
-                WHERE notifydb._counts_as_unread(n, c.read_horizon, c.expired_through)
-            ) AS unread,
-            pg_catalog.count(*) FILTER (
-                WHERE notifydb._counts_as_unseen(n, c.read_horizon, c.seen_horizon, c.expired_through)
-            ) AS unseen
+            n.inbox_key,
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, c, 'unread')) AS unread,
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, c, 'unseen')) AS unseen
         FROM notifydb.notifications AS n
         LEFT JOIN notifydb.inbox_counters AS c
-            ON c.tenant_id = n.tenant_id
-                AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(n.user_id)
-        GROUP BY n.tenant_id, n.user_id
-    ),
-
-    kept AS (
-        SELECT
-            c.tenant_id,
-            notifydb._inbox_key(c.user_id) AS inbox_key,
-            c.user_id,
-            c.unread,
-            c.unseen
-        FROM notifydb.inbox_counters AS c
+            ON c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key
+        GROUP BY n.tenant_id, n.inbox_key
     )
 
     SELECT
         coalesce(k.tenant_id, r.tenant_id),
-        coalesce(k.user_id, r.user_id),
+        nullif(coalesce(k.inbox_key, r.inbox_key), notifydb._inbox_key(NULL)),
         coalesce(k.unread, 0),
         coalesce(r.unread, 0),
         coalesce(k.unseen, 0),
         coalesce(r.unseen, 0)
-    FROM kept AS k
+    FROM notifydb.inbox_counters AS k
     FULL JOIN recount AS r ON r.tenant_id = k.tenant_id AND r.inbox_key = k.inbox_key
     WHERE coalesce(k.unread, 0) <> coalesce(r.unread, 0)
         OR coalesce(k.unseen, 0) <> coalesce(r.unseen, 0)

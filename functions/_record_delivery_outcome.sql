@@ -2,17 +2,18 @@
 -- keeps sent or failed and when, after its job left the outbox.
 SET LOCAL ROLE notifydb_owner;
 
-CREATE OR REPLACE FUNCTION notifydb._record_delivery_outcome(p_notification_ids uuid[], p_status text)
+CREATE OR REPLACE FUNCTION notifydb._record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
     UPDATE notifydb.notifications AS n
     SET delivery_status = p_status, delivery_finished_at = pg_catalog.now()
-    WHERE n.id = ANY (p_notification_ids);
+    FROM ROWS FROM (pg_catalog.unnest(p_tenant_ids), pg_catalog.unnest(p_notification_ids)) AS d (tenant_id, id)
+    WHERE n.tenant_id = d.tenant_id AND n.id = d.id;
 $$;
 
-COMMENT ON FUNCTION notifydb._record_delivery_outcome(uuid[], text) IS
+COMMENT ON FUNCTION notifydb._record_delivery_outcome(uuid[], uuid[], text) IS
 'Records a delivery outcome (sent or failed) on the given notifications. Private: called by complete_deliveries, retry_deliveries and claim_deliveries.';
 
-REVOKE ALL ON FUNCTION notifydb._record_delivery_outcome(uuid[], text) FROM public;
+REVOKE ALL ON FUNCTION notifydb._record_delivery_outcome(uuid[], uuid[], text) FROM public;

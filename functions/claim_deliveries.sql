@@ -26,6 +26,7 @@ DECLARE
     v_max_attempts integer;
     v_claimable bigint[];
     v_exhausted bigint[];
+    v_failed_tenants uuid[];
     v_failed_notifications uuid[];
 BEGIN
     IF p_limit IS NULL THEN
@@ -60,10 +61,13 @@ BEGIN
         WITH given_up AS (
             DELETE FROM notifydb.delivery_outbox AS o
             WHERE o.job_id = ANY (v_exhausted)
-            RETURNING o.notification_id
+            RETURNING o.tenant_id, o.notification_id
         )
-        SELECT pg_catalog.array_agg(g.notification_id) INTO v_failed_notifications FROM given_up AS g;
-        PERFORM notifydb._record_delivery_outcome(v_failed_notifications, 'failed');
+
+        SELECT pg_catalog.array_agg(g.tenant_id), pg_catalog.array_agg(g.notification_id)
+        INTO v_failed_tenants, v_failed_notifications
+        FROM given_up AS g;
+        PERFORM notifydb._record_delivery_outcome(v_failed_tenants, v_failed_notifications, 'failed');
         EXIT WHEN v_claimable IS NOT NULL;
     END LOOP;
 

@@ -16,6 +16,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_tenant_ids uuid[];
     v_notification_ids uuid[];
 BEGIN
     IF p_job_ids IS NULL THEN
@@ -30,11 +31,14 @@ BEGIN
     WITH completed AS (
         DELETE FROM notifydb.delivery_outbox AS o
         WHERE o.job_id = ANY (p_job_ids) AND o.leased_until IS NOT NULL
-        RETURNING o.notification_id
+        RETURNING o.tenant_id, o.notification_id
     )
-    SELECT pg_catalog.array_agg(c.notification_id) INTO v_notification_ids FROM completed AS c;
 
-    PERFORM notifydb._record_delivery_outcome(v_notification_ids, p_status);
+    SELECT pg_catalog.array_agg(c.tenant_id), pg_catalog.array_agg(c.notification_id)
+    INTO v_tenant_ids, v_notification_ids
+    FROM completed AS c;
+
+    PERFORM notifydb._record_delivery_outcome(v_tenant_ids, v_notification_ids, p_status);
     RETURN COALESCE(pg_catalog.cardinality(v_notification_ids), 0);
 END
 $$;

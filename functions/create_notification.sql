@@ -36,22 +36,17 @@ BEGIN
             p_tenant_id, p_user_id, p_type, p_title, p_message, p_channel,
             p_expires_at, p_data, p_dedupe_key
         )
-        ON CONFLICT (tenant_id, user_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+        ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
         RETURNING n.id INTO v_id;
         IF v_id IS NOT NULL THEN
             PERFORM notifydb._announce('create', p_tenant_id, p_user_id, ARRAY[v_id], 1);
             RETURN v_id;
         END IF;
-        -- Two forms, so that both use notifications_dedupe_key_idx.
-        IF p_user_id IS NULL THEN
-            SELECT n.id INTO v_id
-            FROM notifydb.notifications AS n
-            WHERE n.tenant_id = p_tenant_id AND n.user_id IS NULL AND n.dedupe_key = p_dedupe_key;
-        ELSE
-            SELECT n.id INTO v_id
-            FROM notifydb.notifications AS n
-            WHERE n.tenant_id = p_tenant_id AND n.user_id = p_user_id AND n.dedupe_key = p_dedupe_key;
-        END IF;
+        SELECT n.id INTO v_id
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.inbox_key = notifydb._inbox_key(p_user_id)
+            AND n.dedupe_key = p_dedupe_key;
         IF v_id IS NOT NULL THEN
             RETURN v_id;
         END IF;

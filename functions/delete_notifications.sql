@@ -11,24 +11,27 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
     v_ids uuid[];
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
+    PERFORM notifydb._lock_inbox(p_tenant_id, v_inbox_key);
     -- Soft delete: retention removes the rows after the grace period.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET deleted_at = pg_catalog.now()
-        WHERE n.id = ANY(p_ids)
-            AND n.tenant_id = p_tenant_id
-            AND n.user_id IS NOT DISTINCT FROM p_user_id
+        WHERE n.tenant_id = p_tenant_id
+            AND n.id = ANY(p_ids)
+            AND n.inbox_key = v_inbox_key
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id
     )
+
     SELECT pg_catalog.array_agg(changed.id) INTO v_ids FROM changed;
     PERFORM notifydb._announce('delete', p_tenant_id, p_user_id, v_ids, pg_catalog.cardinality(v_ids));
-    RETURN COALESCE(pg_catalog.cardinality(v_ids), 0);
+    RETURN coalesce(pg_catalog.cardinality(v_ids), 0);
 END
 $$;
 

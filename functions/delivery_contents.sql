@@ -28,7 +28,7 @@ BEGIN
     RETURN QUERY
     SELECT o.job_id, n.id, n.type::text, n.title, n.message, n.data, n.created_at, n.expires_at, n.deleted_at
     FROM notifydb.delivery_outbox AS o
-    INNER JOIN notifydb.notifications AS n ON n.id = o.notification_id
+    INNER JOIN notifydb.notifications AS n ON n.tenant_id = o.tenant_id AND n.id = o.notification_id
     WHERE o.job_id = ANY (p_job_ids) AND o.leased_until IS NOT NULL
     ORDER BY o.job_id;
 END

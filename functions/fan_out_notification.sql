@@ -46,7 +46,7 @@ BEGIN
         WHERE u.user_id IS NOT NULL
         ORDER BY u.user_id
     ) AS r
-    ON CONFLICT (tenant_id, user_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
+    ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
     GET DIAGNOSTICS v_created = ROW_COUNT;
     PERFORM notifydb._announce('fan_out', p_tenant_id, NULL, NULL, v_created);
     RETURN v_created;

@@ -42,118 +42,73 @@ DECLARE
             ELSE '00000000-0000-0000-0000-000000000000'::uuid
         END
     );
-    v_unread bigint;
-    v_unread_newest_at timestamptz;
-    v_read_horizon timestamptz;
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
+    v_counters notifydb.inbox_counters;
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     IF p_before_id IS NOT NULL AND p_before_created_at IS NULL THEN
         RAISE EXCEPTION 'p_before_created_at must be given with p_before_id'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF NOT v_unread_only THEN
+        -- A page of all rows reads the inbox's horizon in the same statement
+        -- (a separate lookup costs a second executor run).
+        RETURN QUERY
+        WITH inbox AS MATERIALIZED (
+            SELECT c FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key
+        )
+
+        SELECT
+            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+            NOT notifydb._is_counted(n, i.c, 'unread'),
+            n.created_at,
+            CASE
+                WHEN n.is_read THEN n.read_at
+                WHEN NOT notifydb._is_counted(n, i.c, 'unread') THEN (i.c).read_horizon_at
+            END,
+            n.expires_at
+        FROM notifydb.notifications AS n
+        LEFT JOIN inbox AS i ON TRUE
+        WHERE n.tenant_id = p_tenant_id
+            AND n.inbox_key = v_inbox_key
+            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+        ORDER BY n.created_at DESC, n.id DESC
+        LIMIT v_limit;
+        RETURN;
+    END IF;
     -- The inbox's counter bounds an unread-only walk of
     -- notifications_unread_idx: nothing to read when nothing is unread, at
     -- most as many rows as are unread, from the newest unread row's
     -- created_at (an upper bound) down to the read horizon. A STABLE
     -- function reads the counter and the rows in one snapshot.
-    IF v_unread_only THEN
-        SELECT c.unread, c.unread_newest_at, coalesce(c.read_horizon, '-infinity')
-        INTO v_unread, v_unread_newest_at, v_read_horizon
-        FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-        IF coalesce(v_unread, 0) = 0 THEN
-            RETURN;
-        END IF;
-        v_limit := LEAST(v_limit, v_unread);
-        -- (created_at, id) < (t + 1 microsecond, the smallest uuid) is
-        -- created_at <= t, timestamptz having microsecond resolution.
-        IF v_unread_newest_at + interval '1 microsecond' < v_before_created_at THEN
-            v_before_created_at := v_unread_newest_at + interval '1 microsecond';
-            v_before_id := '00000000-0000-0000-0000-000000000000'::uuid;
-        END IF;
+    SELECT c.* INTO v_counters
+    FROM notifydb.inbox_counters AS c
+    WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key;
+    IF coalesce(v_counters.unread, 0) = 0 THEN
+        RETURN;
     END IF;
-    -- Four forms, so that each walks its index newest first: the tenant-level
-    -- inbox (user_id IS NULL) or a user's, all rows or the unread ones (a
-    -- literal NOT is_read, which a generic plan can match to the partial index).
-    -- A page of all rows reads the inbox's read horizon in the same statement
-    -- (a separate lookup costs a second executor run): rows under it are read.
-    IF p_user_id IS NULL AND v_unread_only THEN
-        RETURN QUERY
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read, n.created_at, n.read_at, n.expires_at
-        FROM notifydb.notifications AS n
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id IS NULL
-            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-            AND n.created_at > v_read_horizon
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-        ORDER BY n.created_at DESC, n.id DESC
-        LIMIT v_limit;
-    ELSIF p_user_id IS NULL THEN
-        RETURN QUERY
-        WITH horizon AS MATERIALIZED (
-            SELECT c.read_horizon, c.read_horizon_at
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-        )
-
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read OR coalesce(n.created_at <= h.read_horizon, FALSE),
-            n.created_at,
-            CASE WHEN n.is_read THEN n.read_at WHEN n.created_at <= h.read_horizon THEN h.read_horizon_at END,
-            n.expires_at
-        FROM notifydb.notifications AS n
-        LEFT JOIN horizon AS h ON TRUE
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id IS NULL
-            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-        ORDER BY n.created_at DESC, n.id DESC
-        LIMIT v_limit;
-    ELSIF v_unread_only THEN
-        RETURN QUERY
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read, n.created_at, n.read_at, n.expires_at
-        FROM notifydb.notifications AS n
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id = p_user_id
-            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-            AND n.created_at > v_read_horizon
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-        ORDER BY n.created_at DESC, n.id DESC
-        LIMIT v_limit;
-    ELSE
-        RETURN QUERY
-        WITH horizon AS MATERIALIZED (
-            SELECT c.read_horizon, c.read_horizon_at
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-        )
-
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read OR coalesce(n.created_at <= h.read_horizon, FALSE),
-            n.created_at,
-            CASE WHEN n.is_read THEN n.read_at WHEN n.created_at <= h.read_horizon THEN h.read_horizon_at END,
-            n.expires_at
-        FROM notifydb.notifications AS n
-        LEFT JOIN horizon AS h ON TRUE
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id = p_user_id
-            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-        ORDER BY n.created_at DESC, n.id DESC
-        LIMIT v_limit;
+    v_limit := least(v_limit, v_counters.unread);
+    -- (created_at, id) < (t + 1 microsecond, the smallest uuid) is
+    -- created_at <= t, timestamptz having microsecond resolution.
+    IF v_counters.unread_newest_at + interval '1 microsecond' < v_before_created_at THEN
+        v_before_created_at := v_counters.unread_newest_at + interval '1 microsecond';
+        v_before_id := '00000000-0000-0000-0000-000000000000'::uuid;
     END IF;
+    RETURN QUERY
+    SELECT
+        n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+        n.is_read, n.created_at, n.read_at, n.expires_at
+    FROM notifydb.notifications AS n
+    WHERE n.tenant_id = p_tenant_id
+        AND n.inbox_key = v_inbox_key
+        AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+        AND notifydb._is_counted(n, v_counters, 'unread')
+        AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+    ORDER BY n.created_at DESC, n.id DESC
+    LIMIT v_limit;
 END
 $$;
 

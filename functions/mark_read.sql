@@ -11,35 +11,33 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
+    v_counters notifydb.inbox_counters;
     v_ids uuid[];
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
+    v_counters := notifydb._lock_inbox(p_tenant_id, v_inbox_key);
     -- Found by primary key; rows of another inbox fail the filter and are
-    -- left alone, as if they did not exist. Only visible unread rows change
-    -- (rows under the inbox's read horizon are read already), so a repeat
-    -- changes nothing and the first read_at stands. Reading also marks seen.
+    -- left alone, as if they did not exist. Only visible unread rows change,
+    -- so a repeat changes nothing and the first read_at stands. Reading
+    -- also marks seen.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET is_read = TRUE,
             read_at = pg_catalog.now(),
-            seen_at = COALESCE(n.seen_at, pg_catalog.now())
-        WHERE n.id = ANY(p_ids)
-            AND n.tenant_id = p_tenant_id
-            AND n.user_id IS NOT DISTINCT FROM p_user_id
-            AND NOT n.is_read
-            AND n.created_at > coalesce((
-                SELECT c.read_horizon FROM notifydb.inbox_counters AS c
-                WHERE c.tenant_id = p_tenant_id
-                    AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-            ), '-infinity')
-            AND n.deleted_at IS NULL
+            seen_at = coalesce(n.seen_at, pg_catalog.now())
+        WHERE n.tenant_id = p_tenant_id
+            AND n.id = ANY(p_ids)
+            AND n.inbox_key = v_inbox_key
+            AND notifydb._is_counted(n, v_counters, 'unread')
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id
     )
+
     SELECT pg_catalog.array_agg(changed.id) INTO v_ids FROM changed;
     PERFORM notifydb._announce('read', p_tenant_id, p_user_id, v_ids, pg_catalog.cardinality(v_ids));
-    RETURN COALESCE(pg_catalog.cardinality(v_ids), 0);
+    RETURN coalesce(pg_catalog.cardinality(v_ids), 0);
 END
 $$;
 

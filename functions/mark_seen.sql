@@ -8,59 +8,15 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
--- A statement over many rows puts them in the counter trigger's transition
--- tables: keep those in memory, not temp files.
-SET work_mem = '64MB'
 AS $$
 DECLARE
-    v_counters notifydb.inbox_counters;
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
     v_changed bigint;
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_up_to(p_up_to);
-    -- The bell was opened: everything up to p_up_to is seen, nothing is
-    -- read. As in mark_all_read: through the seen horizon when it can.
-    PERFORM notifydb._lock_inbox_horizons(p_tenant_id, p_user_id);
-    SELECT c.* INTO v_counters
-    FROM notifydb.inbox_counters AS c
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-    IF v_counters.seen_horizon IS NOT NULL THEN
-        IF notifydb._count_behind_horizon(
-            p_tenant_id, p_user_id, v_counters.seen_horizon, TRUE, v_counters.read_horizon, v_counters.unseen
-        ) < v_counters.unseen THEN
-            PERFORM notifydb._lower_seen_horizon(p_tenant_id, p_user_id, '-infinity', '{}');
-            v_counters.seen_horizon := NULL;
-        END IF;
-    END IF;
-    IF v_counters.seen_horizon IS NULL THEN
-        v_changed := notifydb._set_seen_horizon(p_tenant_id, p_user_id, p_up_to);
-    ELSIF p_user_id IS NULL THEN
-        -- Two forms, so that both walk notifications_unread_idx.
-        UPDATE notifydb.notifications AS n
-        SET seen_at = pg_catalog.now()
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id IS NULL
-            AND n.created_at > greatest(v_counters.seen_horizon, v_counters.read_horizon)
-            AND n.created_at <= p_up_to
-            AND n.seen_at IS NULL
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
-        GET DIAGNOSTICS v_changed = ROW_COUNT;
-    ELSE
-        UPDATE notifydb.notifications AS n
-        SET seen_at = pg_catalog.now()
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id = p_user_id
-            AND n.created_at > greatest(v_counters.seen_horizon, v_counters.read_horizon)
-            AND n.created_at <= p_up_to
-            AND n.seen_at IS NULL
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
-        GET DIAGNOSTICS v_changed = ROW_COUNT;
-    END IF;
+    PERFORM notifydb._lock_inbox(p_tenant_id, v_inbox_key);
+    v_changed := notifydb._raise_horizon(p_tenant_id, v_inbox_key, 'seen', p_up_to);
     PERFORM notifydb._announce('seen', p_tenant_id, p_user_id, NULL, v_changed);
     RETURN v_changed;
 END

@@ -14,37 +14,38 @@ SET plan_cache_mode = force_generic_plan
 SET work_mem = '64MB'
 AS $$
 DECLARE
-    v_oldest_read_through_horizon timestamptz;
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
+    v_counters notifydb.inbox_counters;
+    v_oldest_read_by_horizon timestamptz;
     v_ids uuid[];
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
-    -- Rows read through the inbox's read horizon first get their read
-    -- state written out, the horizon going below the oldest of them.
-    PERFORM notifydb._lock_inbox_horizons(p_tenant_id, p_user_id);
-    SELECT pg_catalog.min(n.created_at) INTO v_oldest_read_through_horizon
-    FROM notifydb.notifications AS n
-    INNER JOIN notifydb.inbox_counters AS c
-        ON c.tenant_id = n.tenant_id
-            AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-    WHERE n.id = ANY(p_ids)
-        AND n.tenant_id = p_tenant_id
-        AND n.user_id IS NOT DISTINCT FROM p_user_id
-        AND n.created_at <= c.read_horizon
-        AND NOT n.is_read
-        AND n.deleted_at IS NULL
-        AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
-    IF v_oldest_read_through_horizon IS NOT NULL THEN
-        PERFORM notifydb._lower_read_horizon(p_tenant_id, p_user_id, v_oldest_read_through_horizon, '{}');
+    v_counters := notifydb._lock_inbox(p_tenant_id, v_inbox_key);
+    -- Rows read through the inbox's read horizon: the horizon first goes
+    -- below the oldest of them, their read state written out.
+    IF v_counters.read_horizon IS NOT NULL THEN
+        SELECT pg_catalog.min(n.created_at) INTO v_oldest_read_by_horizon
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.id = ANY(p_ids)
+            AND n.inbox_key = v_inbox_key
+            AND n.created_at <= v_counters.read_horizon
+            AND NOT n.is_read
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
+        IF v_oldest_read_by_horizon IS NOT NULL THEN
+            PERFORM notifydb._lower_horizon(p_tenant_id, v_inbox_key, 'read', v_oldest_read_by_horizon, '{}');
+        END IF;
     END IF;
     -- Seen state is kept: unread and unseen are independent.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET is_read = FALSE,
             read_at = NULL
-        WHERE n.id = ANY(p_ids)
-            AND n.tenant_id = p_tenant_id
-            AND n.user_id IS NOT DISTINCT FROM p_user_id
+        WHERE n.tenant_id = p_tenant_id
+            AND n.id = ANY(p_ids)
+            AND n.inbox_key = v_inbox_key
             AND n.is_read
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())

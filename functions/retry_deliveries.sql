@@ -17,6 +17,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_max_attempts integer;
+    v_failed_tenants uuid[];
     v_failed_notifications uuid[];
     v_retried bigint;
 BEGIN
@@ -38,10 +39,13 @@ BEGIN
         WHERE o.job_id = ANY (p_job_ids)
             AND o.leased_until IS NOT NULL
             AND o.attempts >= v_max_attempts
-        RETURNING o.notification_id
+        RETURNING o.tenant_id, o.notification_id
     )
-    SELECT pg_catalog.array_agg(g.notification_id) INTO v_failed_notifications FROM given_up AS g;
-    PERFORM notifydb._record_delivery_outcome(v_failed_notifications, 'failed');
+
+    SELECT pg_catalog.array_agg(g.tenant_id), pg_catalog.array_agg(g.notification_id)
+    INTO v_failed_tenants, v_failed_notifications
+    FROM given_up AS g;
+    PERFORM notifydb._record_delivery_outcome(v_failed_tenants, v_failed_notifications, 'failed');
 
     UPDATE notifydb.delivery_outbox AS o
     SET leased_until = NULL,

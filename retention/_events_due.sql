@@ -1,8 +1,5 @@
 SET LOCAL ROLE notifydb_owner;
 
--- The previous version paged by last activity (V0301's index, dropped by V0302).
-DROP FUNCTION IF EXISTS notifydb._events_due(timestamptz, timestamptz, bigint, bigint, boolean);
-
 -- THE definition of which events retention removes, shared by the purge
 -- (p_lock), the dry-run count and the export (no locks): those whose last
 -- activity (latest of created, last seen and resolved) is before
@@ -20,7 +17,7 @@ DROP FUNCTION IF EXISTS notifydb._events_due(timestamptz, timestamptz, bigint, b
 -- an event bumped or resolved since the scan began: an event with recent
 -- activity is never deleted, so the purge never deletes what an export
 -- (same cutoff) did not see.
-CREATE FUNCTION notifydb._events_due(
+CREATE OR REPLACE FUNCTION notifydb._events_due(
     p_activity_before timestamptz,
     p_after_created_at timestamptz,
     p_after_id bigint,

@@ -1,8 +1,5 @@
 SET LOCAL ROLE notifydb_owner;
 
--- The previous version paged by last activity and took no cutoff bound.
-DROP FUNCTION IF EXISTS notifydb._export_events_page(timestamptz, timestamptz, bigint, integer);
-
 -- One page of the events a purge as of p_now would delete, as JSON, for
 -- `retention --export-events` (central logging keeps them after the purge).
 --
@@ -11,7 +8,7 @@ DROP FUNCTION IF EXISTS notifydb._export_events_page(timestamptz, timestamptz, b
 -- ever returns events the policy already makes due for purging (which that
 -- role may delete anyway); p_activity_before, the run's fixed cutoff, can
 -- only narrow that set.
-CREATE FUNCTION notifydb._export_events_page(
+CREATE OR REPLACE FUNCTION notifydb._export_events_page(
     p_now timestamptz,
     p_after_created_at timestamptz DEFAULT NULL,
     p_after_id bigint DEFAULT NULL,

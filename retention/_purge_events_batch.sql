@@ -1,15 +1,12 @@
 SET LOCAL ROLE notifydb_owner;
 
--- The previous version had no keyset cursor and no cutoff bound.
-DROP FUNCTION IF EXISTS notifydb._purge_events_batch(timestamptz, integer);
-
 -- One purge batch of events, as the owner (see _purge_notifications_batch).
 -- The caller carries the keyset cursor from batch to batch (see
 -- _events_due), so old events with recent activity are read once per run.
 -- p_activity_before lets a run fix its cutoff once (the runner exports with
 -- it first); it can only narrow what the policy as of p_now allows, so
 -- notifydb_retention cannot delete an event the policy keeps.
-CREATE FUNCTION notifydb._purge_events_batch(
+CREATE OR REPLACE FUNCTION notifydb._purge_events_batch(
     p_now timestamptz,
     p_batch_size integer,
     p_after_created_at timestamptz DEFAULT NULL,

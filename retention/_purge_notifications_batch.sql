@@ -18,15 +18,29 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT c.* INTO STRICT v_cutoff FROM notifydb._retention_cutoffs(p_now) AS c;
-    -- Lock first, delete in a second statement: its snapshot then sees the
-    -- locked versions of rows that changed while they were being locked.
+    -- Rows first, skipping those others hold: a reader's lock must not
+    -- stall the purge.
     v_ctids := ARRAY(
         SELECT d.row_ctid
         FROM notifydb._notifications_due(
             v_cutoff.expired_before, v_cutoff.created_before, v_cutoff.deleted_before, p_batch_size, TRUE
         ) AS d
     );
-    DELETE FROM notifydb.notifications AS n WHERE n.ctid = ANY(v_ctids);
+    -- Then the counters of the inboxes whose counts the delete changes, only
+    -- those free right now: waiting for one while holding rows could
+    -- deadlock with a function that holds it and wants the rows (the lock
+    -- order of functions/_lock_inbox.sql takes counters first). Rows of a
+    -- busy inbox stay for a later batch.
+    DELETE FROM notifydb.notifications AS n
+    WHERE n.ctid = ANY(v_ctids)
+        AND (
+            NOT notifydb._is_counted(n, NULL, 'unread')
+            OR EXISTS (
+                SELECT FROM notifydb.inbox_counters AS c
+                WHERE c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key
+                FOR NO KEY UPDATE SKIP LOCKED
+            )
+        );
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     RETURN v_deleted;
 END

@@ -8,14 +8,11 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from notifydb import Client, DeliveryJob, Relay
-from notifydb.migrations import Migrator
-from tests.support.cli import PROJECT_ROOT
 from tests.support.delivery import (
     clear,
     delivery_statuses,
@@ -24,7 +21,6 @@ from tests.support.delivery import (
 )
 from tests.support.postgres_server import migrated
 from tests.support.roles import login_role
-from tests.support.scripts_copy import copy_scripts
 
 
 @pytest.fixture(scope="module")
@@ -84,36 +80,6 @@ def test_failing_row_in_a_bulk_insert_leaves_no_job(dsn: str) -> None:
                FROM generate_series(1, 1000) AS i"""
         )
     assert counts(dsn) == (0, 0)
-
-
-def test_upgrade_writes_the_jobs_missed_before_the_trigger_arrived(fresh_dsn: str, tmp_path: Path) -> None:
-    """A database upgraded live: the outbox (V0402) committed before its trigger (V0404) did."""
-    before_trigger = copy_scripts(tmp_path)
-    for path in (before_trigger / "schema").glob("V*.sql"):
-        if int(path.name[1:5]) >= 404:
-            path.unlink()
-    Migrator(fresh_dsn, before_trigger, log=lambda _line: None).migrate()
-    with psycopg.connect(fresh_dsn) as conn:
-        outbox_created = conn.execute(
-            "SELECT installed_at FROM notifydb.schema_history WHERE version = '0402'"
-        ).fetchone()[0]
-        rows = conn.execute(
-            """INSERT INTO notifydb.notifications (tenant_id, type, title, message, channel, created_at)
-               VALUES (gen_random_uuid(), 'T', 'in the gap', 'm', 'email', DEFAULT),
-                      (gen_random_uuid(), 'T', 'in the gap', 'm', 'push', DEFAULT),
-                      (gen_random_uuid(), 'T', 'in the gap', 'm', 'in_app', DEFAULT),
-                      (gen_random_uuid(), 'T', 'before the outbox', 'm', 'email', %s)
-               RETURNING id, title, channel""",
-            (outbox_created - timedelta(hours=1),),
-        ).fetchall()
-        assert conn.execute("SELECT count(*) FROM notifydb.delivery_outbox").fetchone()[0] == 0, "the gap"
-    Migrator(fresh_dsn, PROJECT_ROOT, log=lambda _line: None).migrate()
-    missed = {nid for nid, title, channel in rows if title == "in the gap" and channel != "in_app"}
-    with psycopg.connect(fresh_dsn) as conn:
-        jobs = conn.execute("SELECT notification_id, attempts FROM notifydb.delivery_outbox").fetchall()
-        assert sorted(jobs) == sorted((nid, 0) for nid in missed)
-        conn.execute("SELECT notifydb.create_notification(gen_random_uuid(), NULL, 'T', 't', 'm', 'push')")
-        assert conn.execute("SELECT count(*) FROM notifydb.delivery_outbox").fetchone()[0] == 3, "the trigger works"
 
 
 def test_expired_lease_is_redelivered_and_the_stale_relay_settles_nothing(dsn: str, relay_dsn: str) -> None:

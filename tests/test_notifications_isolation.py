@@ -48,8 +48,8 @@ def stored(dsn: str, ids: list[UUID]) -> list[tuple]:
         rows = conn.execute("SELECT * FROM notifydb.notifications WHERE id = ANY(%s) ORDER BY id", (ids,)).fetchall()
         counters = conn.execute(
             "SELECT c.* FROM notifydb.inbox_counters AS c WHERE EXISTS (SELECT FROM notifydb.notifications AS n"
-            " WHERE n.id = ANY(%s) AND n.tenant_id = c.tenant_id AND n.user_id IS NOT DISTINCT FROM c.user_id)"
-            " ORDER BY c.tenant_id, c.user_id",
+            " WHERE n.id = ANY(%s) AND n.tenant_id = c.tenant_id AND n.inbox_key = c.inbox_key)"
+            " ORDER BY c.tenant_id, c.inbox_key",
             (ids,),
         ).fetchall()
         return rows + counters

@@ -70,3 +70,27 @@ COMMENT ON TABLE bench_meta.commit_probe IS
 'One row the write floor updates: a round trip plus a WAL-flushing commit.';
 COMMENT ON TABLE bench_meta.staged_events IS
 'The generated admin events, copied into notifydb and the seed alike.';
+
+-- A version 7 UUID for a given time, so that backdated rows get the ids
+-- notifydb would have given them then (its column default uses the clock).
+CREATE FUNCTION bench_meta.uuid_v7(p_at timestamptz)
+RETURNS uuid
+LANGUAGE sql
+VOLATILE
+AS $$
+    SELECT pg_catalog.encode(
+        pg_catalog.set_bit(
+            pg_catalog.set_bit(
+                pg_catalog.overlay(
+                    pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+                    pg_catalog.substr(pg_catalog.int8send(pg_catalog.floor(pg_catalog.date_part('epoch', p_at) * 1000)::bigint), 3),
+                    1,
+                    6
+                ),
+                52, 1
+            ),
+            53, 1
+        ),
+        'hex'
+    )::uuid
+$$;

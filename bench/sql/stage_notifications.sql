@@ -97,7 +97,7 @@ INSERT INTO bench_meta.staged_notifications (
     created_at, read_at, expires_at, deleted_at, data
 )
 SELECT
-    notifydb._uuid_v7(s.created_at) AS id,
+    bench_meta.uuid_v7(s.created_at) AS id,
     s.user_id,
     s.tenant_id,
     s.type,

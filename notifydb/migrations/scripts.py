@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 VERSIONED_DIR = "schema"
-REPEATABLE_DIRS = ("functions", "retention")
+REPEATABLE_DIRS = ("functions", "retention", "triggers")
 NO_TRANSACTION_HEADER = "-- notifydb:no-transaction"
 
 _VERSIONED_NAME = re.compile(r"^V(?P<version>\d+)__(?P<description>\w+)\.sql$")

@@ -11,7 +11,7 @@ SELECT has_table('notifydb', 'schema_history', 'schema_history exists');
 
 -- Seed columns of notifications, with the seed's types.
 SELECT col_type_is('notifydb', 'notifications', 'id', 'uuid', 'notifications.id is uuid');
-SELECT col_is_pk('notifydb', 'notifications', 'id', 'notifications.id is the primary key');
+SELECT col_is_pk('notifydb', 'notifications', ARRAY['tenant_id', 'id'], 'tenant_id, id is the primary key');
 SELECT col_type_is('notifydb', 'notifications', 'user_id', 'uuid', 'notifications.user_id is uuid');
 SELECT col_is_null('notifydb', 'notifications', 'user_id', 'user_id may be NULL (tenant-level)');
 SELECT col_type_is('notifydb', 'notifications', 'tenant_id', 'uuid', 'notifications.tenant_id is uuid');
@@ -104,20 +104,20 @@ SELECT throws_ok(
 -- migrations' indexes are checked by their features' files).
 SELECT is(
     pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.notifications_pkey')),
-    'CREATE UNIQUE INDEX notifications_pkey ON notifydb.notifications USING btree (id)',
-    'notifications_pkey is on id'
+    'CREATE UNIQUE INDEX notifications_pkey ON notifydb.notifications USING btree (tenant_id, id)',
+    'notifications_pkey is on tenant_id, id'
 );
 SELECT is(
     pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.notifications_inbox_idx')),
     'CREATE INDEX notifications_inbox_idx ON notifydb.notifications USING btree '
-    || '(tenant_id, user_id, created_at DESC, id DESC)',
-    'notifications_inbox_idx: tenant, user, newest first, id breaking ties'
+    || '(tenant_id, inbox_key, created_at DESC, id DESC)',
+    'notifications_inbox_idx: tenant, inbox, newest first, id breaking ties'
 );
 SELECT is(
     pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.notifications_dedupe_key_idx')),
     'CREATE UNIQUE INDEX notifications_dedupe_key_idx ON notifydb.notifications USING btree '
-    || '(tenant_id, user_id, dedupe_key) NULLS NOT DISTINCT WHERE (dedupe_key IS NOT NULL)',
-    'notifications_dedupe_key_idx: unique per recipient, tenant-level inbox included'
+    || '(tenant_id, inbox_key, dedupe_key) WHERE (dedupe_key IS NOT NULL)',
+    'notifications_dedupe_key_idx: unique per inbox, tenant-level inbox included'
 );
 SELECT is(
     pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.admin_system_events_pkey')),
@@ -192,12 +192,28 @@ SELECT throws_ok(
 );
 
 -- uuid v7: time-ordered ids.
+CREATE TEMPORARY TABLE v7 (made integer, id uuid);
+WITH first AS (
+    INSERT INTO notifydb.notifications (tenant_id, type, title, message)
+    VALUES (gen_random_uuid(), 'T', 'first', 'message')
+    RETURNING id
+)
+
+INSERT INTO v7 SELECT 1, id FROM first;
+SELECT pg_sleep(0.002);
+WITH second AS (
+    INSERT INTO notifydb.notifications (tenant_id, type, title, message)
+    VALUES (gen_random_uuid(), 'T', 'second', 'message')
+    RETURNING id
+)
+
+INSERT INTO v7 SELECT 2, id FROM second;
 SELECT ok(
-    notifydb._uuid_v7(timestamptz '2026-01-01') < notifydb._uuid_v7(timestamptz '2026-01-02'),
+    (SELECT id FROM v7 WHERE made = 1) < (SELECT id FROM v7 WHERE made = 2),
     'ids made later sort later'
 );
 SELECT is(
-    substr(notifydb._uuid_v7()::text, 15, 1), '7', 'ids are version 7 UUIDs'
+    (SELECT DISTINCT substr(id::text, 15, 1) FROM v7), '7', 'ids are version 7 UUIDs'
 );
 
 SELECT * FROM finish();

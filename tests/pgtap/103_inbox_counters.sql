@@ -113,8 +113,8 @@ SELECT is(
 );
 SELECT is_empty(
     $$SELECT n.id FROM notifydb.notifications AS n JOIN notifydb.inbox_counters AS c
-        ON c.tenant_id = n.tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(n.user_id)
-      WHERE notifydb._counts_as_unread(n, c.read_horizon, c.expired_through)
+        ON c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key
+      WHERE notifydb._is_counted(n, c, 'unread')
         AND (c.unread_newest_at IS NULL OR n.created_at > c.unread_newest_at)$$,
     'no unread row is newer than its inbox''s unread_newest_at'
 );
@@ -122,7 +122,7 @@ SELECT notifydb.mark_all_read(tenant_id, user_id, 'infinity') FROM t;
 SELECT is(
     (
         SELECT c.unread_newest_at FROM notifydb.inbox_counters AS c, t
-        WHERE c.tenant_id = t.tenant_id AND c.user_id = t.user_id
+        WHERE c.tenant_id = t.tenant_id AND c.inbox_key = t.user_id
     ),
     NULL, 'unread_newest_at is reset when nothing is unread'
 );

@@ -45,7 +45,7 @@ CREATE FUNCTION pg_temp.unread_listed() RETURNS text LANGUAGE sql AS $$
 $$;
 CREATE FUNCTION pg_temp.horizon() RETURNS timestamptz LANGUAGE sql AS $$
     SELECT c.read_horizon FROM notifydb.inbox_counters AS c, t
-    WHERE c.tenant_id = t.tenant_id AND c.user_id = t.user_id
+    WHERE c.tenant_id = t.tenant_id AND c.inbox_key = t.user_id
 $$;
 
 SELECT is(notifydb.unread_count(tenant_id, user_id), 4::bigint, 'four visible unread rows') FROM t;

@@ -21,7 +21,7 @@ SELECT is_empty(
     'delivery columns are in no index (recording an outcome stays a HOT update)'
 );
 SELECT trigger_is(
-    'notifydb', 'notifications', 'notifications_enqueue_deliveries', 'notifydb', '_enqueue_deliveries',
+    'notifydb', 'notifications', 'notifications_200_enqueue_deliveries', 'notifydb', '_enqueue_deliveries',
     'the outbox trigger is on notifications'
 );
 

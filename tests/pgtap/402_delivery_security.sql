@@ -27,7 +27,7 @@ SELECT is_empty(
                       'notifydb.retry_deliveries(bigint[], text, interval)'::regprocedure,
                       'notifydb.delivery_contents(bigint[])'::regprocedure,
                       'notifydb._enqueue_deliveries()'::regprocedure,
-                      'notifydb._record_delivery_outcome(uuid[], text)'::regprocedure)
+                      'notifydb._record_delivery_outcome(uuid[], uuid[], text)'::regprocedure)
         AND a.grantee NOT IN ('notifydb_owner'::regrole, 'notifydb_delivery'::regrole)$$,
     'no other role may execute the delivery functions'
 );
@@ -72,7 +72,7 @@ SELECT is((SELECT count(*) FROM notifydb.claim_deliveries()), 1::bigint, 'notify
 SELECT throws_ok('SELECT * FROM notifydb.delivery_outbox', '42501', NULL, 'but cannot read the outbox');
 SELECT throws_ok('UPDATE notifydb.delivery_policy SET max_attempts = 100', '42501', NULL, 'nor change the policy');
 SELECT throws_ok(
-    $$SELECT notifydb._record_delivery_outcome(ARRAY[]::uuid[], 'sent')$$, '42501', NULL,
+    $$SELECT notifydb._record_delivery_outcome(ARRAY[]::uuid[], ARRAY[]::uuid[], 'sent')$$, '42501', NULL,
     'nor call the private helper'
 );
 RESET ROLE;

@@ -9,7 +9,7 @@ from tests.support.cli import PROJECT_ROOT
 
 
 def copy_scripts(destination: Path) -> Path:
-    for folder in ("schema", "functions", "retention"):
+    for folder in ("schema", "functions", "retention", "triggers"):
         shutil.copytree(PROJECT_ROOT / folder, destination / folder)
     return destination
 

@@ -1,4 +1,6 @@
--- How long rows are kept. One row, updated by DBAs.
+-- How long rows are kept. One row, updated by DBAs; the trigger in
+-- triggers/retention_policy_100_check.sql gives bad settings a clear error
+-- and keeps the row from being deleted.
 SET LOCAL ROLE notifydb_owner;
 
 CREATE TABLE notifydb.retention_policy (

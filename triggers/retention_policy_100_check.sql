@@ -1,10 +1,10 @@
--- Retention ages must not have a month part. Interval comparison takes a
--- month as 30 days, so '3 months' passed the 90..365-day check for
--- event_max_age, yet the purge's now() - interval '3 months' goes back 89
--- to 92 calendar days. Ages in days (or hours, ...) mean one length only.
--- Checked when a value is set: a month value set before this release keeps
--- working (the purge takes it as calendar months) until a DBA changes it,
--- so this migration cannot fail on an existing policy.
+-- A DBA edits notifydb.retention_policy by hand: a bad value must fail with
+-- an error that says which setting and what is allowed (the CHECKs stay as
+-- the backstop), and the single row must not disappear, because every purge
+-- reads its cutoffs from it. Ages must not have a month part: interval
+-- comparison takes a month as 30 days, so '3 months' would pass the
+-- 90..365-day check, yet now() - interval '3 months' goes back 89 to 92
+-- calendar days. A value set before this check keeps working until changed.
 SET LOCAL ROLE notifydb_owner;
 
 CREATE OR REPLACE FUNCTION notifydb._retention_policy_check()
@@ -58,3 +58,18 @@ $$;
 
 COMMENT ON FUNCTION notifydb._retention_policy_check() IS
 'Trigger on notifydb.retention_policy: rejects bad settings with SQLSTATE 22023 naming the setting (ages set with a month or year part included), and refuses to delete or truncate the one row.';
+
+REVOKE ALL ON FUNCTION notifydb._retention_policy_check() FROM public;
+
+CREATE OR REPLACE TRIGGER retention_policy_100_check
+BEFORE INSERT OR UPDATE OR DELETE ON notifydb.retention_policy
+FOR EACH ROW EXECUTE FUNCTION notifydb._retention_policy_check();
+
+CREATE OR REPLACE TRIGGER retention_policy_100_no_truncate
+BEFORE TRUNCATE ON notifydb.retention_policy
+FOR EACH STATEMENT EXECUTE FUNCTION notifydb._retention_policy_check();
+
+COMMENT ON TRIGGER retention_policy_100_check ON notifydb.retention_policy IS
+'Clear 22023 errors for bad settings (before the CHECK constraints fire); the row cannot be deleted.';
+COMMENT ON TRIGGER retention_policy_100_no_truncate ON notifydb.retention_policy IS
+'The row cannot be truncated away either.';

@@ -1,9 +1,30 @@
--- The transactional outbox: one SEND_NOTIFICATION job per e-mail or push
--- notification, written in the same transaction as the notification (by the
--- trigger in functions/_enqueue_deliveries.sql) and drained by relays through
--- claim_deliveries, complete_deliveries and retry_deliveries.
+-- Delivery of e-mail and push notifications through a transactional outbox,
+-- and the numbering of NOTIFY announcements.
 SET LOCAL ROLE notifydb_owner;
 
+-- How often a delivery is attempted before it is given up. One row, updated by DBAs.
+CREATE TABLE notifydb.delivery_policy (
+    singleton boolean NOT NULL DEFAULT TRUE,
+    max_attempts integer NOT NULL DEFAULT 5,
+    CONSTRAINT delivery_policy_pkey PRIMARY KEY (singleton),
+    CONSTRAINT delivery_policy_one_row CHECK (singleton),
+    CONSTRAINT delivery_policy_max_attempts_range CHECK (max_attempts BETWEEN 1 AND 100)
+);
+
+INSERT INTO notifydb.delivery_policy DEFAULT VALUES;
+
+COMMENT ON TABLE notifydb.delivery_policy IS
+'Delivery settings (exactly one row) for the SEND_NOTIFICATION outbox.';
+COMMENT ON COLUMN notifydb.delivery_policy.singleton IS
+'Always true: the primary key that allows only one row.';
+COMMENT ON COLUMN notifydb.delivery_policy.max_attempts IS
+'Claims a job may have (every claim is an attempt) before its delivery is given up as failed (default 5, 1..100).';
+
+-- The transactional outbox: one SEND_NOTIFICATION job per e-mail or push
+-- notification, written in the same statement as the notification (trigger
+-- triggers/notifications_200_delivery_outbox.sql, which also deletes a job
+-- with its notification) and drained by relays through claim_deliveries,
+-- complete_deliveries and retry_deliveries.
 CREATE TABLE notifydb.delivery_outbox (
     job_id bigint GENERATED ALWAYS AS IDENTITY,
     job_type text NOT NULL DEFAULT 'SEND_NOTIFICATION',
@@ -17,8 +38,6 @@ CREATE TABLE notifydb.delivery_outbox (
     last_error text,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT delivery_outbox_pkey PRIMARY KEY (job_id),
-    CONSTRAINT delivery_outbox_notification_fkey FOREIGN KEY (notification_id)
-    REFERENCES notifydb.notifications (id) ON DELETE CASCADE,
     CONSTRAINT delivery_outbox_job_type_check CHECK (job_type IN ('SEND_NOTIFICATION')),
     CONSTRAINT delivery_outbox_channel_check CHECK (channel IN ('email', 'push')),
     CONSTRAINT delivery_outbox_attempts_not_negative CHECK (attempts >= 0),
@@ -45,11 +64,11 @@ ON notifydb.delivery_outbox (notification_id);
 COMMENT ON TABLE notifydb.delivery_outbox IS
 'Transactional outbox of delivery jobs (SEND_NOTIFICATION for email/push notifications), drained by relays with claim/complete/retry_deliveries. A job exists exactly while its delivery is pending. Private.';
 COMMENT ON COLUMN notifydb.delivery_outbox.job_id IS
-'Primary key; increases with time.';
+'Primary key, renewed by every claim: it names the latest claim, and complete/retry_deliveries act only on that one. Increases with time; a delivery across attempts is its notification_id.';
 COMMENT ON COLUMN notifydb.delivery_outbox.job_type IS
 'What the job does; SEND_NOTIFICATION delivers the notification on its channel.';
 COMMENT ON COLUMN notifydb.delivery_outbox.notification_id IS
-'The notification to deliver; deleting it deletes the job.';
+'The notification (of tenant_id) to deliver. Kept by triggers rather than a foreign key, whose ON DELETE CASCADE fires once per deleted row: deleting the notification deletes the job, and no job is written without its notification.';
 COMMENT ON COLUMN notifydb.delivery_outbox.tenant_id IS
 'Tenant of the notification (copied so a claim needs no join).';
 COMMENT ON COLUMN notifydb.delivery_outbox.user_id IS
@@ -66,3 +85,12 @@ COMMENT ON COLUMN notifydb.delivery_outbox.last_error IS
 'Error the relay reported with its latest retry (1..2,000 characters).';
 COMMENT ON COLUMN notifydb.delivery_outbox.created_at IS
 'When the job was written (with its notification).';
+
+-- Postgres delivers identical NOTIFY payloads of one transaction once, so two
+-- equal announcements in a transaction (mark_read, mark_unread, then mark_read
+-- again of the same ids) would arrive as one. Each payload carries the next
+-- value of this sequence (functions/_announce.sql), so none equals another.
+CREATE SEQUENCE notifydb.announcement_seq AS bigint;
+
+COMMENT ON SEQUENCE notifydb.announcement_seq IS
+'Numbers the NOTIFY notifydb announcements (the payload''s seq), so Postgres never folds two of them into one. Unique, increasing within a session, not gap-free. Private.';
