@@ -129,7 +129,10 @@ DECLARE
 BEGIN
     SELECT j.notification_id INTO v_orphan
     FROM inserted_jobs AS j
-    WHERE NOT EXISTS (SELECT FROM notifydb.notifications AS n WHERE n.id = j.notification_id)
+    WHERE NOT EXISTS (
+        SELECT FROM notifydb.notifications AS n
+        WHERE n.tenant_id = j.tenant_id AND n.id = j.notification_id
+    )
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'delivery job for notification % that does not exist', v_orphan
@@ -262,270 +265,6 @@ ALTER FUNCTION notifydb._check_up_to(p_up_to timestamp with time zone) OWNER TO 
 COMMENT ON FUNCTION notifydb._check_up_to(p_up_to timestamp with time zone) IS 'Private: raises 22023 when the cut-off p_up_to of mark_all_read or mark_seen is NULL.';
 
 --
--- Name: _count_behind_horizon(uuid, uuid, timestamp with time zone, boolean, timestamp with time zone, bigint); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE FUNCTION notifydb._count_behind_horizon(p_tenant_id uuid, p_user_id uuid, p_horizon timestamp with time zone, p_unseen_only boolean, p_read_horizon timestamp with time zone, p_limit bigint) RETURNS bigint
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-BEGIN
-    RETURN (
-        SELECT pg_catalog.count(*)
-        FROM (
-            SELECT
-            FROM notifydb.notifications AS n
-            WHERE n.tenant_id = p_tenant_id
-                AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-                AND n.created_at <= p_horizon
-                AND NOT n.is_read
-                AND n.deleted_at IS NULL
-                AND (NOT p_unseen_only OR (n.seen_at IS NULL AND n.created_at > coalesce(p_read_horizon, '-infinity')))
-            LIMIT p_limit
-        ) AS behind
-    );
-END
-$$;
-
-ALTER FUNCTION notifydb._count_behind_horizon(p_tenant_id uuid, p_user_id uuid, p_horizon timestamp with time zone, p_unseen_only boolean, p_read_horizon timestamp with time zone, p_limit bigint) OWNER TO notifydb_owner;
-
---
--- Name: FUNCTION _count_behind_horizon(p_tenant_id uuid, p_user_id uuid, p_horizon timestamp with time zone, p_unseen_only boolean, p_read_horizon timestamp with time zone, p_limit bigint); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON FUNCTION notifydb._count_behind_horizon(p_tenant_id uuid, p_user_id uuid, p_horizon timestamp with time zone, p_unseen_only boolean, p_read_horizon timestamp with time zone, p_limit bigint) IS 'Private: how many unread notifications (with p_unseen_only, unseen ones above p_read_horizon) of the inbox lie at or below p_horizon, counting at most p_limit.';
-
---
--- Name: _uuid_v7(timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE FUNCTION notifydb._uuid_v7(p_at timestamp with time zone DEFAULT clock_timestamp()) RETURNS uuid
-    LANGUAGE sql PARALLEL SAFE
-    AS $$
-    SELECT pg_catalog.encode(
-        pg_catalog.set_bit(
-            pg_catalog.set_bit(
-                pg_catalog.overlay(
-                    pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
-                    pg_catalog.substr(
-                        pg_catalog.int8send(
-                            pg_catalog.floor(
-                                pg_catalog.date_part('epoch', p_at) * 1000
-                            )::bigint
-                        ),
-                        3
-                    ),
-                    1,
-                    6
-                ),
-                52, 1
-            ),
-            53, 1
-        ),
-        'hex'
-    )::uuid
-$$;
-
-ALTER FUNCTION notifydb._uuid_v7(p_at timestamp with time zone) OWNER TO notifydb_owner;
-
---
--- Name: FUNCTION _uuid_v7(p_at timestamp with time zone); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON FUNCTION notifydb._uuid_v7(p_at timestamp with time zone) IS 'A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, then random bits. Private: the default of notifications.id.';
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
---
--- Name: notifications; Type: TABLE; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE TABLE notifydb.notifications (
-    id uuid DEFAULT notifydb._uuid_v7() NOT NULL,
-    user_id uuid,
-    tenant_id uuid NOT NULL,
-    type character varying(100) NOT NULL,
-    title text NOT NULL,
-    message text NOT NULL,
-    channel character varying(20) DEFAULT 'in_app'::character varying NOT NULL,
-    is_read boolean DEFAULT false NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    read_at timestamp with time zone,
-    expires_at timestamp with time zone,
-    deleted_at timestamp with time zone,
-    data jsonb,
-    dedupe_key text,
-    seen_at timestamp with time zone,
-    delivery_status text,
-    delivery_finished_at timestamp with time zone,
-    CONSTRAINT notifications_channel_check CHECK (((channel)::text = ANY ((ARRAY['in_app'::character varying, 'email'::character varying, 'push'::character varying])::text[]))),
-    CONSTRAINT notifications_data_is_small_object CHECK (((data IS NULL) OR ((jsonb_typeof(data) = 'object'::text) AND (octet_length((data)::text) <= 4096)))),
-    CONSTRAINT notifications_dedupe_key_length CHECK (((char_length(dedupe_key) >= 1) AND (char_length(dedupe_key) <= 200))),
-    CONSTRAINT notifications_delivery_finished_at_matches_status CHECK (((delivery_status IS NULL) = (delivery_finished_at IS NULL))),
-    CONSTRAINT notifications_delivery_status_check CHECK ((delivery_status = ANY (ARRAY['sent'::text, 'failed'::text]))),
-    CONSTRAINT notifications_message_length CHECK (((char_length(message) >= 1) AND (char_length(message) <= 2000))),
-    CONSTRAINT notifications_read_at_matches_is_read CHECK ((is_read = (read_at IS NOT NULL))),
-    CONSTRAINT notifications_title_length CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200))),
-    CONSTRAINT notifications_type_length CHECK (((char_length((type)::text) >= 1) AND (char_length((type)::text) <= 100))),
-    CONSTRAINT notifications_user_id_not_nil CHECK ((user_id <> '00000000-0000-0000-0000-000000000000'::uuid))
-)
-WITH (fillfactor='90');
-
-ALTER TABLE notifydb.notifications OWNER TO notifydb_owner;
-
---
--- Name: TABLE notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON TABLE notifydb.notifications IS 'In-app notifications that users and admins see and mark read or hide. Private: use the notifydb functions.';
-
---
--- Name: COLUMN notifications.id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.id IS 'Primary key, a time-ordered UUID (version 7).';
-
---
--- Name: COLUMN notifications.user_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.user_id IS 'Recipient user; NULL addresses the tenant as a whole (its admins), with one shared read state.';
-
---
--- Name: COLUMN notifications.tenant_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.tenant_id IS 'Tenant the notification belongs to; every access is scoped by it.';
-
---
--- Name: COLUMN notifications.type; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.type IS 'Machine-readable kind, e.g. CAMPAIGN_COMPLETED or QUOTA_WARNING (1..100 characters).';
-
---
--- Name: COLUMN notifications.title; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.title IS 'Short human-readable title (1..200 characters).';
-
---
--- Name: COLUMN notifications.message; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.message IS 'Human-readable body (1..2,000 characters); heavy content belongs in the Content DB.';
-
---
--- Name: COLUMN notifications.channel; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.channel IS 'Delivery channel: in_app, email or push.';
-
---
--- Name: COLUMN notifications.is_read; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.is_read IS 'Whether the recipient has read it; always equal to read_at IS NOT NULL.';
-
---
--- Name: COLUMN notifications.created_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.created_at IS 'When it was created; inbox order is created_at DESC, id DESC.';
-
---
--- Name: COLUMN notifications.read_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.read_at IS 'When it was first read; kept when it is marked read again, cleared when marked unread.';
-
---
--- Name: COLUMN notifications.expires_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.expires_at IS 'After this time it is hidden from lists and counts, and retention deletes it.';
-
---
--- Name: COLUMN notifications.deleted_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.deleted_at IS 'Soft delete (hidden by the user); retention hard-deletes it after the grace period.';
-
---
--- Name: COLUMN notifications.data; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.data IS 'Small structured context for the client: a JSON object of at most 4 KB.';
-
---
--- Name: COLUMN notifications.dedupe_key; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.dedupe_key IS 'Caller-chosen key: a second notification with the same key for the same recipient is not created.';
-
---
--- Name: COLUMN notifications.seen_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.seen_at IS 'When the recipient first saw it (opened the bell or read it); a read notification counts as seen even without it.';
-
---
--- Name: COLUMN notifications.delivery_status; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.delivery_status IS 'Outcome of the e-mail/push delivery: sent or failed. NULL while none is recorded: for email/push that means pending (its job is in delivery_outbox); in_app rows are never delivered.';
-
---
--- Name: COLUMN notifications.delivery_finished_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.notifications.delivery_finished_at IS 'When delivery_status was recorded: the relay reported it sent or failed, or its attempts ran out.';
-
---
--- Name: _counts_as_unread(notifydb.notifications, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE FUNCTION notifydb._counts_as_unread(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_expired_through timestamp with time zone) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT NOT (p_row).is_read
-        AND (p_row).deleted_at IS NULL
-        AND (p_row).created_at > coalesce(p_read_horizon, '-infinity')
-        AND coalesce((p_row).expires_at > p_expired_through, TRUE)
-$$;
-
-ALTER FUNCTION notifydb._counts_as_unread(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_expired_through timestamp with time zone) OWNER TO notifydb_owner;
-
---
--- Name: FUNCTION _counts_as_unread(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_expired_through timestamp with time zone); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON FUNCTION notifydb._counts_as_unread(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_expired_through timestamp with time zone) IS 'Private: whether the notification counts in inbox_counters.unread, given its inbox''s read_horizon and expired_through.';
-
---
--- Name: _counts_as_unseen(notifydb.notifications, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE FUNCTION notifydb._counts_as_unseen(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_seen_horizon timestamp with time zone, p_expired_through timestamp with time zone) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT notifydb._counts_as_unread(p_row, p_read_horizon, p_expired_through)
-        AND (p_row).seen_at IS NULL
-        AND (p_row).created_at > coalesce(p_seen_horizon, '-infinity')
-$$;
-
-ALTER FUNCTION notifydb._counts_as_unseen(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_seen_horizon timestamp with time zone, p_expired_through timestamp with time zone) OWNER TO notifydb_owner;
-
---
--- Name: FUNCTION _counts_as_unseen(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_seen_horizon timestamp with time zone, p_expired_through timestamp with time zone); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON FUNCTION notifydb._counts_as_unseen(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_seen_horizon timestamp with time zone, p_expired_through timestamp with time zone) IS 'Private: whether the notification counts in inbox_counters.unseen, given its inbox''s horizons and expired_through.';
-
---
 -- Name: _delete_all_jobs(); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
@@ -613,6 +352,10 @@ ALTER FUNCTION notifydb._event_severities() OWNER TO notifydb_owner;
 --
 
 COMMENT ON FUNCTION notifydb._event_severities() IS 'Event severities from lowest to highest; a severity''s rank is its position. Private.';
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
 
 --
 -- Name: admin_system_events; Type: TABLE; Schema: notifydb; Owner: notifydb_owner
@@ -797,6 +540,35 @@ ALTER FUNCTION notifydb._export_events_page(p_now timestamp with time zone, p_af
 COMMENT ON FUNCTION notifydb._export_events_page(p_now timestamp with time zone, p_after_created_at timestamp with time zone, p_after_id bigint, p_limit integer, p_activity_before timestamp with time zone) IS 'Up to p_limit (1..10,000) events due for purging as of p_now (and before p_activity_before, if given), after the keyset cursor (p_after_created_at, p_after_id) in (created_at, id) order, as JSON objects with every column. Granted to notifydb_retention on purpose, for `retention --export-events`: it returns only events that are already due for purging.';
 
 --
+-- Name: _inbox_count(uuid, uuid, text); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE FUNCTION notifydb._inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((
+        SELECT CASE WHEN p_counter = 'unread' THEN c.unread ELSE c.unseen END - (
+            SELECT pg_catalog.count(*)
+            FROM notifydb.notifications AS n
+            WHERE n.tenant_id = c.tenant_id
+                AND n.inbox_key = c.inbox_key
+                AND n.expires_at <= pg_catalog.now()
+                AND notifydb._is_counted(n, c, p_counter)
+        )
+        FROM notifydb.inbox_counters AS c
+        WHERE c.tenant_id = p_tenant_id AND c.inbox_key = notifydb._inbox_key(p_user_id)
+    ), 0)
+$$;
+
+ALTER FUNCTION notifydb._inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text) OWNER TO notifydb_owner;
+
+--
+-- Name: FUNCTION _inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON FUNCTION notifydb._inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text) IS 'Private: how many visible notifications of the inbox count in p_counter (unread or unseen), expired ones left out.';
+
+--
 -- Name: _inbox_counter_drift(); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
@@ -807,39 +579,23 @@ CREATE FUNCTION notifydb._inbox_counter_drift() RETURNS TABLE(tenant_id uuid, us
     WITH recount AS (
         SELECT
             n.tenant_id,
-            notifydb._inbox_key(n.user_id) AS inbox_key,
-            n.user_id,
-            pg_catalog.count(*) FILTER (
-                WHERE notifydb._counts_as_unread(n, c.read_horizon, c.expired_through)
-            ) AS unread,
-            pg_catalog.count(*) FILTER (
-                WHERE notifydb._counts_as_unseen(n, c.read_horizon, c.seen_horizon, c.expired_through)
-            ) AS unseen
+            n.inbox_key,
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, c, 'unread')) AS unread,
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, c, 'unseen')) AS unseen
         FROM notifydb.notifications AS n
         LEFT JOIN notifydb.inbox_counters AS c
-            ON c.tenant_id = n.tenant_id
-                AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(n.user_id)
-        GROUP BY n.tenant_id, n.user_id
-    ),
-
-    kept AS (
-        SELECT
-            c.tenant_id,
-            notifydb._inbox_key(c.user_id) AS inbox_key,
-            c.user_id,
-            c.unread,
-            c.unseen
-        FROM notifydb.inbox_counters AS c
+            ON c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key
+        GROUP BY n.tenant_id, n.inbox_key
     )
 
     SELECT
         coalesce(k.tenant_id, r.tenant_id),
-        coalesce(k.user_id, r.user_id),
+        nullif(coalesce(k.inbox_key, r.inbox_key), notifydb._inbox_key(NULL)),
         coalesce(k.unread, 0),
         coalesce(r.unread, 0),
         coalesce(k.unseen, 0),
         coalesce(r.unseen, 0)
-    FROM kept AS k
+    FROM notifydb.inbox_counters AS k
     FULL JOIN recount AS r ON r.tenant_id = k.tenant_id AND r.inbox_key = k.inbox_key
     WHERE coalesce(k.unread, 0) <> coalesce(r.unread, 0)
         OR coalesce(k.unseen, 0) <> coalesce(r.unseen, 0)
@@ -862,37 +618,26 @@ CREATE FUNCTION notifydb._inbox_counters_after_delete() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- Only a row that is unread and not deleted can count; retention's
-    -- batches of old read rows lock few counters.
-    PERFORM notifydb._lock_inbox_counters(
-        pg_catalog.array_agg(k.tenant_id ORDER BY k.tenant_id, k.inbox_key),
-        pg_catalog.array_agg(k.user_id ORDER BY k.tenant_id, k.inbox_key)
-    )
-    FROM (
-        SELECT DISTINCT r.tenant_id, r.user_id, notifydb._inbox_key(r.user_id) AS inbox_key
-        FROM old_rows AS r
-        WHERE NOT r.is_read AND r.deleted_at IS NULL
-    ) AS k;
-    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen)
+    PERFORM notifydb._lock_inboxes(pg_catalog.array_agg(r.tenant_id), pg_catalog.array_agg(r.inbox_key))
+    FROM old_rows AS r
+    WHERE notifydb._is_counted(r, NULL, 'unread');
+    INSERT INTO notifydb.inbox_counters AS c (tenant_id, inbox_key, unread, unseen)
     SELECT
         r.tenant_id,
-        r.user_id,
-        -pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(r, i.read_horizon, i.expired_through)),
-        -pg_catalog.count(*) FILTER (
-            WHERE notifydb._counts_as_unseen(r, i.read_horizon, i.seen_horizon, i.expired_through)
-        )
+        r.inbox_key,
+        -pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, i.c, 'unread')),
+        -pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, i.c, 'unseen'))
     FROM old_rows AS r
     LEFT JOIN LATERAL (
-        SELECT i.read_horizon, i.seen_horizon, i.expired_through
-        FROM notifydb.inbox_counters AS i
-        WHERE i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
+        SELECT i AS c FROM notifydb.inbox_counters AS i
+        WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
         LIMIT 1
     ) AS i ON TRUE
-    WHERE NOT r.is_read AND r.deleted_at IS NULL
-    GROUP BY r.tenant_id, r.user_id
-    HAVING pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(r, i.read_horizon, i.expired_through)) > 0
-    ORDER BY r.tenant_id, notifydb._inbox_key(r.user_id)
-    ON CONFLICT (tenant_id, notifydb._inbox_key(user_id)) DO UPDATE
+    WHERE notifydb._is_counted(r, NULL, 'unread')
+    GROUP BY r.tenant_id, r.inbox_key
+    HAVING pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, i.c, 'unread')) > 0
+    ORDER BY r.tenant_id, r.inbox_key
+    ON CONFLICT (tenant_id, inbox_key) DO UPDATE
     SET unread = c.unread + excluded.unread,
         unseen = c.unseen + excluded.unseen,
         unread_newest_at = CASE WHEN c.unread + excluded.unread = 0 THEN NULL ELSE c.unread_newest_at END;
@@ -917,46 +662,66 @@ CREATE FUNCTION notifydb._inbox_counters_after_insert() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_settle boolean;
+    v_below_a_horizon boolean;
+    v_inbox record;
+    v_counters notifydb.inbox_counters;
 BEGIN
-    -- New rows count as if they lay above their inbox's horizons and expired
-    -- after its expired_through, as every row the functions create does. The
-    -- upsert returns each inbox's latest (locked) horizons, to tell whether
-    -- some row is an exception: a DBA's backdated or already expired row, or
-    -- a create that commits after a concurrent mark_all_read set a horizon.
     WITH upserted AS (
-        INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at)
+        INSERT INTO notifydb.inbox_counters AS c (tenant_id, inbox_key, unread, unseen, unread_newest_at)
         SELECT
             r.tenant_id,
-            r.user_id,
-            pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(r, NULL, NULL)),
-            pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unseen(r, NULL, NULL, NULL)),
-            pg_catalog.max(r.created_at) FILTER (WHERE notifydb._counts_as_unread(r, NULL, NULL))
+            r.inbox_key,
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread')),
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, NULL, 'unseen')),
+            pg_catalog.max(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread'))
         FROM new_rows AS r
-        GROUP BY r.tenant_id, r.user_id
-        ORDER BY r.tenant_id, notifydb._inbox_key(r.user_id)
-        ON CONFLICT (tenant_id, notifydb._inbox_key(user_id)) DO UPDATE
+        GROUP BY r.tenant_id, r.inbox_key
+        ORDER BY r.tenant_id, r.inbox_key
+        ON CONFLICT (tenant_id, inbox_key) DO UPDATE
         SET unread = c.unread + excluded.unread,
             unseen = c.unseen + excluded.unseen,
             unread_newest_at = greatest(c.unread_newest_at, excluded.unread_newest_at)
-        WHERE excluded.unread <> 0 OR excluded.unseen <> 0
-        RETURNING greatest(c.read_horizon, c.seen_horizon) AS horizon, c.expired_through
+        WHERE excluded.unread <> 0
+        RETURNING greatest(c.read_horizon, c.seen_horizon) AS horizon
     ),
 
-    counted AS MATERIALIZED (
-        SELECT pg_catalog.min(r.created_at) AS oldest, pg_catalog.min(r.expires_at) AS first_to_expire
+    oldest AS MATERIALIZED (
+        SELECT pg_catalog.min(r.created_at) AS created_at
         FROM new_rows AS r
-        WHERE NOT r.is_read AND r.deleted_at IS NULL
+        WHERE notifydb._is_counted(r, NULL, 'unread')
     )
 
-    SELECT coalesce(pg_catalog.bool_or(u.horizon >= k.oldest OR u.expired_through >= k.first_to_expire), FALSE)
-    INTO v_settle
-    FROM upserted AS u, counted AS k;
-    IF v_settle THEN
-        PERFORM notifydb._settle_inserted_rows(pg_catalog.array_agg(r.id))
-        FROM new_rows AS r
-        WHERE NOT r.is_read AND r.deleted_at IS NULL;
+    SELECT coalesce(pg_catalog.bool_or(u.horizon >= o.created_at), FALSE)
+    INTO v_below_a_horizon
+    FROM upserted AS u, oldest AS o;
+    IF NOT v_below_a_horizon THEN
+        RETURN NULL;
     END IF;
+    FOR v_inbox IN
+        SELECT
+            r.tenant_id,
+            r.inbox_key,
+            pg_catalog.array_agg(r.id) AS ids,
+            pg_catalog.min(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread')) AS oldest_unread,
+            pg_catalog.min(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unseen')) AS oldest_unseen
+        FROM new_rows AS r
+        GROUP BY r.tenant_id, r.inbox_key
+        ORDER BY r.tenant_id, r.inbox_key
+    LOOP
+        SELECT c.* INTO v_counters
+        FROM notifydb.inbox_counters AS c
+        WHERE c.tenant_id = v_inbox.tenant_id AND c.inbox_key = v_inbox.inbox_key;
+        IF v_inbox.oldest_unread <= v_counters.read_horizon THEN
+            PERFORM notifydb._lower_horizon(
+                v_inbox.tenant_id, v_inbox.inbox_key, 'read', v_inbox.oldest_unread, v_inbox.ids
+            );
+        END IF;
+        IF v_inbox.oldest_unseen <= v_counters.seen_horizon THEN
+            PERFORM notifydb._lower_horizon(
+                v_inbox.tenant_id, v_inbox.inbox_key, 'seen', v_inbox.oldest_unseen, v_inbox.ids
+            );
+        END IF;
+    END LOOP;
     RETURN NULL;
 END
 $$;
@@ -967,7 +732,7 @@ ALTER FUNCTION notifydb._inbox_counters_after_insert() OWNER TO notifydb_owner;
 -- Name: FUNCTION _inbox_counters_after_insert(); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb._inbox_counters_after_insert() IS 'Trigger: adds the unread and unseen rows of an INSERT statement to inbox_counters, one upsert per inbox; hands rows below a horizon or already expired to _settle_inserted_rows.';
+COMMENT ON FUNCTION notifydb._inbox_counters_after_insert() IS 'Trigger: adds the unread and unseen rows of an INSERT statement to inbox_counters, one upsert per inbox; lowers a horizon that lies above a new row.';
 
 --
 -- Name: _inbox_counters_after_truncate(); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -1000,78 +765,68 @@ CREATE FUNCTION notifydb._inbox_counters_after_update() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- Lock the counters of the inboxes with a row whose counted state may
-    -- have moved (delivery bookkeeping, say, locks none); the next statement
-    -- then reads their latest horizons by index. Rows pair up by id;
-    -- one without a partner (a DBA changed an id) leaves its old inbox and
-    -- joins its new one.
-    PERFORM notifydb._lock_inbox_counters(
-        pg_catalog.array_agg(k.tenant_id ORDER BY k.tenant_id, k.inbox_key),
-        pg_catalog.array_agg(k.user_id ORDER BY k.tenant_id, k.inbox_key)
-    )
+    -- Only inboxes with a row whose counted state may have moved (delivery
+    -- bookkeeping moves none).
+    PERFORM notifydb._lock_inboxes(pg_catalog.array_agg(k.tenant_id), pg_catalog.array_agg(k.inbox_key))
     FROM (
-        SELECT DISTINCT e.tenant_id, e.user_id, notifydb._inbox_key(e.user_id) AS inbox_key
+        SELECT DISTINCT e.tenant_id, e.inbox_key
         FROM old_rows AS o
-        FULL JOIN new_rows AS n ON n.id = o.id
-        CROSS JOIN LATERAL (VALUES (o.tenant_id, o.user_id), (n.tenant_id, n.user_id)) AS e (tenant_id, user_id)
+        FULL JOIN new_rows AS n ON n.tenant_id = o.tenant_id AND n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.tenant_id, o.inbox_key), (n.tenant_id, n.inbox_key)) AS e (tenant_id, inbox_key)
         WHERE e.tenant_id IS NOT NULL
             AND (
                 o.id IS NULL
                 OR n.id IS NULL
-                OR (o.tenant_id, o.user_id, o.is_read, o.seen_at IS NULL, o.deleted_at IS NULL, o.created_at, o.expires_at)
+                OR (o.inbox_key, o.is_read, o.seen_at IS NULL, o.deleted_at IS NULL, o.created_at)
                 IS DISTINCT FROM
-                (n.tenant_id, n.user_id, n.is_read, n.seen_at IS NULL, n.deleted_at IS NULL, n.created_at, n.expires_at)
+                (n.inbox_key, n.is_read, n.seen_at IS NULL, n.deleted_at IS NULL, n.created_at)
             )
     ) AS k;
-    -- New states count +1, old states -1, each under its own inbox's
-    -- (locked, so latest) horizons; unchanged rows cancel out.
-    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at)
+    INSERT INTO notifydb.inbox_counters AS c (tenant_id, inbox_key, unread, unseen, unread_newest_at)
     SELECT
         d.tenant_id,
-        d.user_id,
+        d.inbox_key,
         pg_catalog.sum(d.unread),
         pg_catalog.sum(d.unseen),
         pg_catalog.max(d.unread_created_at)
     FROM (
         SELECT
             r.tenant_id,
-            r.user_id,
-            notifydb._counts_as_unread(r, i.read_horizon, i.expired_through)::integer AS unread,
-            notifydb._counts_as_unseen(r, i.read_horizon, i.seen_horizon, i.expired_through)::integer AS unseen,
+            r.inbox_key,
+            notifydb._is_counted(r, i.c, 'unread')::integer AS unread,
+            notifydb._is_counted(r, i.c, 'unseen')::integer AS unseen,
             CASE
-                WHEN notifydb._counts_as_unread(r, i.read_horizon, i.expired_through)
-                    AND r.created_at > coalesce(i.unread_newest_at, '-infinity')
+                WHEN notifydb._is_counted(r, i.c, 'unread')
+                    AND r.created_at > coalesce((i.c).unread_newest_at, '-infinity')
                     THEN r.created_at
             END AS unread_created_at
         FROM new_rows AS r
         LEFT JOIN LATERAL (
-            SELECT i.read_horizon, i.seen_horizon, i.expired_through, i.unread_newest_at
-            FROM notifydb.inbox_counters AS i
-            WHERE i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
+            SELECT i AS c FROM notifydb.inbox_counters AS i
+            WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
             LIMIT 1
         ) AS i ON TRUE
         UNION ALL
         SELECT
             r.tenant_id,
-            r.user_id,
-            -notifydb._counts_as_unread(r, i.read_horizon, i.expired_through)::integer,
-            -notifydb._counts_as_unseen(r, i.read_horizon, i.seen_horizon, i.expired_through)::integer,
+            r.inbox_key,
+            -notifydb._is_counted(r, i.c, 'unread')::integer,
+            -notifydb._is_counted(r, i.c, 'unseen')::integer,
             NULL
         FROM old_rows AS r
         LEFT JOIN LATERAL (
-            SELECT i.read_horizon, i.seen_horizon, i.expired_through, i.unread_newest_at
-            FROM notifydb.inbox_counters AS i
-            WHERE i.tenant_id = r.tenant_id AND notifydb._inbox_key(i.user_id) = notifydb._inbox_key(r.user_id)
+            SELECT i AS c FROM notifydb.inbox_counters AS i
+            WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
             LIMIT 1
         ) AS i ON TRUE
     ) AS d
-    GROUP BY d.tenant_id, d.user_id
+    GROUP BY d.tenant_id, d.inbox_key
     HAVING
         pg_catalog.sum(d.unread) <> 0
         OR pg_catalog.sum(d.unseen) <> 0
         OR pg_catalog.max(d.unread_created_at) IS NOT NULL
-    ORDER BY d.tenant_id, notifydb._inbox_key(d.user_id)
-    ON CONFLICT (tenant_id, notifydb._inbox_key(user_id)) DO UPDATE
+    ORDER BY d.tenant_id, d.inbox_key
+    ON CONFLICT (tenant_id, inbox_key) DO UPDATE
     SET unread = c.unread + excluded.unread,
         unseen = c.unseen + excluded.unseen,
         unread_newest_at = CASE
@@ -1106,214 +861,367 @@ ALTER FUNCTION notifydb._inbox_key(p_user_id uuid) OWNER TO notifydb_owner;
 -- Name: FUNCTION _inbox_key(p_user_id uuid); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb._inbox_key(p_user_id uuid) IS 'Private: the inbox key of a user id: the id itself, or the nil UUID for the tenant-level inbox (user_id NULL). Plain SQL, so the planner inlines it.';
+COMMENT ON FUNCTION notifydb._inbox_key(p_user_id uuid) IS 'Private: the inbox key of a user id: the id itself, or the nil UUID for the tenant-level inbox (user_id NULL).';
 
 --
--- Name: _lock_inbox_counters(uuid[], uuid[]); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+-- Name: inbox_counters; Type: TABLE; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE FUNCTION notifydb._lock_inbox_counters(p_tenant_ids uuid[], p_user_ids uuid[]) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
+CREATE TABLE notifydb.inbox_counters (
+    tenant_id uuid NOT NULL,
+    inbox_key uuid NOT NULL,
+    unread bigint DEFAULT 0 NOT NULL,
+    unseen bigint DEFAULT 0 NOT NULL,
+    unread_newest_at timestamp with time zone,
+    read_horizon timestamp with time zone,
+    read_horizon_at timestamp with time zone,
+    seen_horizon timestamp with time zone,
+    seen_horizon_at timestamp with time zone,
+    CONSTRAINT inbox_counters_read_horizon_has_time CHECK (((read_horizon IS NULL) = (read_horizon_at IS NULL))),
+    CONSTRAINT inbox_counters_seen_horizon_has_time CHECK (((seen_horizon IS NULL) = (seen_horizon_at IS NULL)))
+)
+WITH (fillfactor='70');
+
+ALTER TABLE notifydb.inbox_counters OWNER TO notifydb_owner;
+
+--
+-- Name: TABLE inbox_counters; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON TABLE notifydb.inbox_counters IS 'Per-inbox unread and unseen counts and read and seen horizons, kept by triggers on notifications. Private.';
+
+--
+-- Name: COLUMN inbox_counters.tenant_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.tenant_id IS 'Tenant of the inbox.';
+
+--
+-- Name: COLUMN inbox_counters.inbox_key; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.inbox_key IS 'The inbox: the user id, or the nil UUID for the tenant-level inbox (notifications.inbox_key).';
+
+--
+-- Name: COLUMN inbox_counters.unread; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.unread IS 'Notifications that count as unread (notifydb._is_counted), expired ones included until retention deletes them: readers subtract those.';
+
+--
+-- Name: COLUMN inbox_counters.unseen; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.unseen IS 'Notifications that count as unseen (notifydb._is_counted), expired ones included as in unread.';
+
+--
+-- Name: COLUMN inbox_counters.unread_newest_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.unread_newest_at IS 'Upper bound of created_at over the rows counted in unread (NULL when none): an unread-only page starts its index scan here, and a horizon never needs to go past it. Raised by triggers, reset when unread reaches 0.';
+
+--
+-- Name: COLUMN inbox_counters.read_horizon; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.read_horizon IS 'mark_all_read: every notification of the inbox created up to this time is read, whatever its is_read says. NULL: none.';
+
+--
+-- Name: COLUMN inbox_counters.read_horizon_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.read_horizon_at IS 'When read_horizon was set: the read_at of the notifications it reads.';
+
+--
+-- Name: COLUMN inbox_counters.seen_horizon; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.seen_horizon IS 'mark_seen: every notification of the inbox created up to this time is seen, whatever its seen_at says. NULL: none.';
+
+--
+-- Name: COLUMN inbox_counters.seen_horizon_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.inbox_counters.seen_horizon_at IS 'When seen_horizon was set: the seen_at of the notifications it covers.';
+
+--
+-- Name: notifications; Type: TABLE; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE TABLE notifydb.notifications (
+    id uuid DEFAULT (encode(set_bit(set_bit("overlay"(uuid_send(gen_random_uuid()), substr(int8send((floor((date_part('epoch'::text, clock_timestamp()) * (1000)::double precision)))::bigint), 3), 1, 6), (52)::bigint, 1), (53)::bigint, 1), 'hex'::text))::uuid NOT NULL,
+    user_id uuid,
+    tenant_id uuid NOT NULL,
+    type character varying(100) NOT NULL,
+    title text NOT NULL,
+    message text NOT NULL,
+    channel character varying(20) DEFAULT 'in_app'::character varying NOT NULL,
+    is_read boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    read_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    deleted_at timestamp with time zone,
+    data jsonb,
+    dedupe_key text,
+    seen_at timestamp with time zone,
+    delivery_status text,
+    delivery_finished_at timestamp with time zone,
+    inbox_key uuid GENERATED ALWAYS AS (COALESCE(user_id, '00000000-0000-0000-0000-000000000000'::uuid)) STORED NOT NULL,
+    CONSTRAINT notifications_channel_check CHECK (((channel)::text = ANY ((ARRAY['in_app'::character varying, 'email'::character varying, 'push'::character varying])::text[]))),
+    CONSTRAINT notifications_data_is_small_object CHECK (((data IS NULL) OR ((jsonb_typeof(data) = 'object'::text) AND (octet_length((data)::text) <= 4096)))),
+    CONSTRAINT notifications_dedupe_key_length CHECK (((char_length(dedupe_key) >= 1) AND (char_length(dedupe_key) <= 200))),
+    CONSTRAINT notifications_delivery_finished_at_matches_status CHECK (((delivery_status IS NULL) = (delivery_finished_at IS NULL))),
+    CONSTRAINT notifications_delivery_status_check CHECK ((delivery_status = ANY (ARRAY['sent'::text, 'failed'::text]))),
+    CONSTRAINT notifications_message_length CHECK (((char_length(message) >= 1) AND (char_length(message) <= 2000))),
+    CONSTRAINT notifications_read_at_matches_is_read CHECK ((is_read = (read_at IS NOT NULL))),
+    CONSTRAINT notifications_title_length CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200))),
+    CONSTRAINT notifications_type_length CHECK (((char_length((type)::text) >= 1) AND (char_length((type)::text) <= 100))),
+    CONSTRAINT notifications_user_id_not_nil CHECK ((user_id <> '00000000-0000-0000-0000-000000000000'::uuid))
+)
+WITH (fillfactor='90');
+
+ALTER TABLE notifydb.notifications OWNER TO notifydb_owner;
+
+--
+-- Name: TABLE notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON TABLE notifydb.notifications IS 'In-app notifications that users and admins see and mark read or hide. Private: use the notifydb functions.';
+
+--
+-- Name: COLUMN notifications.id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.id IS 'A time-ordered UUID (version 7); with tenant_id the primary key.';
+
+--
+-- Name: COLUMN notifications.user_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.user_id IS 'Recipient user; NULL addresses the tenant as a whole (its admins), with one shared read state.';
+
+--
+-- Name: COLUMN notifications.tenant_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.tenant_id IS 'Tenant the notification belongs to; every access is scoped by it.';
+
+--
+-- Name: COLUMN notifications.type; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.type IS 'Machine-readable kind, e.g. CAMPAIGN_COMPLETED or QUOTA_WARNING (1..100 characters).';
+
+--
+-- Name: COLUMN notifications.title; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.title IS 'Short human-readable title (1..200 characters).';
+
+--
+-- Name: COLUMN notifications.message; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.message IS 'Human-readable body (1..2,000 characters); heavy content belongs in the Content DB.';
+
+--
+-- Name: COLUMN notifications.channel; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.channel IS 'Delivery channel: in_app, email or push.';
+
+--
+-- Name: COLUMN notifications.is_read; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.is_read IS 'Read by its own mark (always equal to read_at IS NOT NULL). The inbox''s read horizon may read it too: read state comes from the functions, not this column.';
+
+--
+-- Name: COLUMN notifications.created_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.created_at IS 'When it was created; inbox order is created_at DESC, id DESC.';
+
+--
+-- Name: COLUMN notifications.read_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.read_at IS 'When it was first read by its own mark; kept when it is marked read again, cleared when marked unread.';
+
+--
+-- Name: COLUMN notifications.expires_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.expires_at IS 'After this time it is hidden from lists and counts, and retention deletes it.';
+
+--
+-- Name: COLUMN notifications.deleted_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.deleted_at IS 'Soft delete (hidden by the user); retention hard-deletes it after the grace period.';
+
+--
+-- Name: COLUMN notifications.data; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.data IS 'Small structured context for the client: a JSON object of at most 4 KB.';
+
+--
+-- Name: COLUMN notifications.dedupe_key; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.dedupe_key IS 'Caller-chosen key: a second notification with the same key for the same inbox is not created.';
+
+--
+-- Name: COLUMN notifications.seen_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.seen_at IS 'When the recipient first saw it by its own mark (opened the bell or read it); a read notification counts as seen even without it.';
+
+--
+-- Name: COLUMN notifications.delivery_status; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.delivery_status IS 'Outcome of the e-mail/push delivery: sent or failed. NULL while none is recorded: for email/push that means pending (its job is in delivery_outbox); in_app rows are never delivered.';
+
+--
+-- Name: COLUMN notifications.delivery_finished_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.delivery_finished_at IS 'When delivery_status was recorded: the relay reported it sent or failed, or its attempts ran out.';
+
+--
+-- Name: COLUMN notifications.inbox_key; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.notifications.inbox_key IS 'The inbox: user_id, or the nil UUID for the tenant-level inbox (user_id NULL). Generated.';
+
+--
+-- Name: _is_counted(notifydb.notifications, notifydb.inbox_counters, text); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE FUNCTION notifydb._is_counted(p_row notifydb.notifications, p_counters notifydb.inbox_counters, p_counter text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-BEGIN
-    PERFORM
-    FROM ROWS FROM (pg_catalog.unnest(p_tenant_ids), pg_catalog.unnest(p_user_ids)) AS k (tenant_id, user_id)
-    CROSS JOIN LATERAL (
-        SELECT
-        FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = k.tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(k.user_id)
-        FOR NO KEY UPDATE
-    ) AS c;
-END
+    SELECT NOT (p_row).is_read
+        AND (p_row).deleted_at IS NULL
+        AND (p_row).created_at > coalesce((p_counters).read_horizon, '-infinity')
+        AND (
+            p_counter = 'unread'
+            OR ((p_row).seen_at IS NULL AND (p_row).created_at > coalesce((p_counters).seen_horizon, '-infinity'))
+        )
 $$;
 
-ALTER FUNCTION notifydb._lock_inbox_counters(p_tenant_ids uuid[], p_user_ids uuid[]) OWNER TO notifydb_owner;
+ALTER FUNCTION notifydb._is_counted(p_row notifydb.notifications, p_counters notifydb.inbox_counters, p_counter text) OWNER TO notifydb_owner;
 
 --
--- Name: FUNCTION _lock_inbox_counters(p_tenant_ids uuid[], p_user_ids uuid[]); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _is_counted(p_row notifydb.notifications, p_counters notifydb.inbox_counters, p_counter text); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb._lock_inbox_counters(p_tenant_ids uuid[], p_user_ids uuid[]) IS 'Private: locks the inbox_counters rows of the given (tenant_ids[i], user_ids[i]) inboxes, in that order.';
+COMMENT ON FUNCTION notifydb._is_counted(p_row notifydb.notifications, p_counters notifydb.inbox_counters, p_counter text) IS 'Private: whether the notification counts in its inbox''s p_counter (unread or unseen) under the horizons of p_counters (NULL: none). The one statement of the read and seen rule.';
 
 --
--- Name: _lock_inbox_horizons(uuid, uuid); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+-- Name: _lock_inbox(uuid, uuid); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE FUNCTION notifydb._lock_inbox_horizons(p_tenant_id uuid, p_user_id uuid) RETURNS void
+CREATE FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uuid) RETURNS notifydb.inbox_counters
     LANGUAGE sql
     AS $$
-    SELECT pg_catalog.pg_advisory_xact_lock(
-        1853195364,
-        pg_catalog.hashtext(p_tenant_id::text || '/' || coalesce(p_user_id::text, 'tenant'))
+    SELECT c.*
+    FROM notifydb.inbox_counters AS c
+    WHERE c.tenant_id = p_tenant_id AND c.inbox_key = p_inbox_key
+    FOR NO KEY UPDATE
+$$;
+
+ALTER FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uuid) OWNER TO notifydb_owner;
+
+--
+-- Name: FUNCTION _lock_inbox(p_tenant_id uuid, p_inbox_key uuid); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uuid) IS 'Private: locks the inbox''s counter row and returns it (NULL when the inbox has none yet: then it has no notifications). States the lock order.';
+
+--
+-- Name: _lock_inboxes(uuid[], uuid[]); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- The sort sits below the row locks, so rows are locked in its order.
+    PERFORM
+    FROM notifydb.inbox_counters AS c
+    WHERE (c.tenant_id, c.inbox_key) IN (
+        SELECT k.tenant_id, k.inbox_key
+        FROM ROWS FROM (pg_catalog.unnest(p_tenant_ids), pg_catalog.unnest(p_inbox_keys)) AS k (tenant_id, inbox_key)
     )
-$$;
-
-ALTER FUNCTION notifydb._lock_inbox_horizons(p_tenant_id uuid, p_user_id uuid) OWNER TO notifydb_owner;
-
---
--- Name: FUNCTION _lock_inbox_horizons(p_tenant_id uuid, p_user_id uuid); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON FUNCTION notifydb._lock_inbox_horizons(p_tenant_id uuid, p_user_id uuid) IS 'Private: a transaction advisory lock per inbox that the functions moving its read or seen horizon take first, so that they take turns.';
-
---
--- Name: _lower_read_horizon(uuid, uuid, timestamp with time zone, uuid[]); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE FUNCTION notifydb._lower_read_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-DECLARE
-    v_counters notifydb.inbox_counters;
-    v_lower timestamptz := p_below - interval '1 microsecond';
-    v_unread bigint;
-    v_unseen bigint;
-    v_unread_newest_at timestamptz;
-BEGIN
-    SELECT c.* INTO v_counters
-    FROM notifydb.inbox_counters AS c
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-    IF v_counters.read_horizon IS NULL OR v_counters.read_horizon < p_below THEN
-        RETURN;
-    END IF;
-    UPDATE notifydb.notifications AS n
-    SET is_read = TRUE,
-        read_at = v_counters.read_horizon_at,
-        seen_at = coalesce(n.seen_at, v_counters.read_horizon_at)
-    WHERE n.tenant_id = p_tenant_id
-        AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-        AND n.created_at >= p_below
-        AND n.created_at <= v_counters.read_horizon
-        AND NOT n.is_read
-        AND n.deleted_at IS NULL
-        AND (n.expires_at IS NULL OR n.expires_at > v_counters.read_horizon_at)
-        AND n.id <> ALL(p_keep_ids);
-    IF NOT EXISTS (
-        SELECT FROM notifydb.notifications AS n
-        WHERE n.tenant_id = p_tenant_id
-            AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-            AND n.created_at <= v_lower
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > v_counters.read_horizon_at)
-    ) THEN
-        v_lower := NULL;
-    END IF;
-    SELECT
-        pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(n, v_lower, v_counters.expired_through)),
-        pg_catalog.count(*) FILTER (
-            WHERE notifydb._counts_as_unseen(n, v_lower, v_counters.seen_horizon, v_counters.expired_through)
-        ),
-        pg_catalog.max(n.created_at) FILTER (WHERE notifydb._counts_as_unread(n, v_lower, v_counters.expired_through))
-    INTO v_unread, v_unseen, v_unread_newest_at
-    FROM notifydb.notifications AS n
-    WHERE n.tenant_id = p_tenant_id
-        AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-        AND n.expires_at <= v_counters.read_horizon_at
-        AND n.created_at <= v_counters.read_horizon
-        AND NOT n.is_read
-        AND n.deleted_at IS NULL
-        AND n.id <> ALL(p_keep_ids);
-    UPDATE notifydb.inbox_counters AS c
-    SET read_horizon = v_lower,
-        read_horizon_at = CASE WHEN v_lower IS NOT NULL THEN c.read_horizon_at END,
-        unread = c.unread + v_unread,
-        unseen = c.unseen + v_unseen,
-        unread_newest_at = greatest(c.unread_newest_at, v_unread_newest_at)
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
+    ORDER BY c.tenant_id, c.inbox_key
+    FOR NO KEY UPDATE;
 END
 $$;
 
-ALTER FUNCTION notifydb._lower_read_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]) OWNER TO notifydb_owner;
+ALTER FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[]) OWNER TO notifydb_owner;
 
 --
--- Name: FUNCTION _lower_read_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[]); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb._lower_read_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]) IS 'Private: lowers the inbox''s read_horizon below p_below, writing out the read state of the rows it read from there up (except p_keep_ids); clears it when it reads nothing more.';
+COMMENT ON FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[]) IS 'Private: locks the counter rows of the given inboxes in (tenant_id, inbox_key) order.';
 
 --
--- Name: _lower_seen_horizon(uuid, uuid, timestamp with time zone, uuid[]); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+-- Name: _lower_horizon(uuid, uuid, text, timestamp with time zone, uuid[]); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE FUNCTION notifydb._lower_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]) RETURNS void
+CREATE FUNCTION notifydb._lower_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_below timestamp with time zone, p_keep_ids uuid[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
+    SET work_mem TO '64MB'
     AS $$
 DECLARE
+    v_read boolean := p_kind = 'read';
     v_counters notifydb.inbox_counters;
-    v_lower timestamptz := p_below - interval '1 microsecond';
-    v_unseen bigint;
+    v_horizon timestamptz;
+    v_horizon_at timestamptz;
+    v_lowered timestamptz := CASE WHEN p_below > '-infinity' THEN p_below - interval '1 microsecond' END;
 BEGIN
     SELECT c.* INTO v_counters
     FROM notifydb.inbox_counters AS c
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-    IF v_counters.seen_horizon IS NULL OR v_counters.seen_horizon < p_below THEN
+    WHERE c.tenant_id = p_tenant_id AND c.inbox_key = p_inbox_key;
+    v_horizon := CASE WHEN v_read THEN v_counters.read_horizon ELSE v_counters.seen_horizon END;
+    v_horizon_at := CASE WHEN v_read THEN v_counters.read_horizon_at ELSE v_counters.seen_horizon_at END;
+    IF v_horizon IS NULL OR v_horizon < p_below THEN
         RETURN;
     END IF;
-    -- Rows under the read horizon are seen through it and need nothing.
     UPDATE notifydb.notifications AS n
-    SET seen_at = v_counters.seen_horizon_at
+    SET is_read = n.is_read OR v_read,
+        read_at = CASE WHEN v_read THEN v_horizon_at ELSE n.read_at END,
+        seen_at = coalesce(n.seen_at, v_horizon_at)
     WHERE n.tenant_id = p_tenant_id
-        AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
+        AND n.inbox_key = p_inbox_key
         AND n.created_at >= p_below
-        AND n.created_at > coalesce(v_counters.read_horizon, '-infinity')
-        AND n.created_at <= v_counters.seen_horizon
-        AND n.seen_at IS NULL
+        AND n.created_at <= v_horizon
         AND NOT n.is_read
         AND n.deleted_at IS NULL
-        AND (n.expires_at IS NULL OR n.expires_at > v_counters.seen_horizon_at)
-        AND n.id <> ALL(p_keep_ids);
-    IF NOT EXISTS (
-        SELECT FROM notifydb.notifications AS n
-        WHERE n.tenant_id = p_tenant_id
-            AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-            AND n.created_at > coalesce(v_counters.read_horizon, '-infinity')
-            AND n.created_at <= v_lower
-            AND n.seen_at IS NULL
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > v_counters.seen_horizon_at)
-    ) THEN
-        v_lower := NULL;
-    END IF;
-    SELECT
-        pg_catalog.count(*) FILTER (
-            WHERE notifydb._counts_as_unseen(n, v_counters.read_horizon, v_lower, v_counters.expired_through)
-        )
-    INTO v_unseen
-    FROM notifydb.notifications AS n
-    WHERE n.tenant_id = p_tenant_id
-        AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-        AND n.expires_at <= v_counters.seen_horizon_at
-        AND n.created_at <= v_counters.seen_horizon
-        AND n.seen_at IS NULL
-        AND NOT n.is_read
-        AND n.deleted_at IS NULL
+        AND (v_read OR n.seen_at IS NULL)
         AND n.id <> ALL(p_keep_ids);
     UPDATE notifydb.inbox_counters AS c
-    SET seen_horizon = v_lower,
-        seen_horizon_at = CASE WHEN v_lower IS NOT NULL THEN c.seen_horizon_at END,
-        unseen = c.unseen + v_unseen
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
+    SET read_horizon = CASE WHEN v_read THEN v_lowered ELSE c.read_horizon END,
+        read_horizon_at = CASE WHEN NOT v_read THEN c.read_horizon_at WHEN v_lowered IS NOT NULL THEN v_horizon_at END,
+        seen_horizon = CASE WHEN v_read THEN c.seen_horizon ELSE v_lowered END,
+        seen_horizon_at = CASE WHEN v_read THEN c.seen_horizon_at WHEN v_lowered IS NOT NULL THEN v_horizon_at END
+    WHERE c.tenant_id = p_tenant_id AND c.inbox_key = p_inbox_key;
 END
 $$;
 
-ALTER FUNCTION notifydb._lower_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]) OWNER TO notifydb_owner;
+ALTER FUNCTION notifydb._lower_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_below timestamp with time zone, p_keep_ids uuid[]) OWNER TO notifydb_owner;
 
 --
--- Name: FUNCTION _lower_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _lower_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_below timestamp with time zone, p_keep_ids uuid[]); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb._lower_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]) IS 'Private: lowers the inbox''s seen_horizon below p_below, writing out seen_at of the rows it covered from there up (except p_keep_ids); clears it when it covers nothing more.';
+COMMENT ON FUNCTION notifydb._lower_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_below timestamp with time zone, p_keep_ids uuid[]) IS 'Private: lowers the inbox''s read or seen horizon (p_kind) below p_below, writing out the state it gave the rows from there up (except p_keep_ids); ''-infinity'' clears it.';
 
 --
 -- Name: _notifications_due(timestamp with time zone, timestamp with time zone, timestamp with time zone, bigint, boolean); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -1497,15 +1405,29 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT c.* INTO STRICT v_cutoff FROM notifydb._retention_cutoffs(p_now) AS c;
-    -- Lock first, delete in a second statement: its snapshot then sees the
-    -- locked versions of rows that changed while they were being locked.
+    -- Rows first, skipping those others hold: a reader's lock must not
+    -- stall the purge.
     v_ctids := ARRAY(
         SELECT d.row_ctid
         FROM notifydb._notifications_due(
             v_cutoff.expired_before, v_cutoff.created_before, v_cutoff.deleted_before, p_batch_size, TRUE
         ) AS d
     );
-    DELETE FROM notifydb.notifications AS n WHERE n.ctid = ANY(v_ctids);
+    -- Then the counters of the inboxes whose counts the delete changes, only
+    -- those free right now: waiting for one while holding rows could
+    -- deadlock with a function that holds it and wants the rows (the lock
+    -- order of functions/_lock_inbox.sql takes counters first). Rows of a
+    -- busy inbox stay for a later batch.
+    DELETE FROM notifydb.notifications AS n
+    WHERE n.ctid = ANY(v_ctids)
+        AND (
+            NOT notifydb._is_counted(n, NULL, 'unread')
+            OR EXISTS (
+                SELECT FROM notifydb.inbox_counters AS c
+                WHERE c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key
+                FOR NO KEY UPDATE SKIP LOCKED
+            )
+        );
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     RETURN v_deleted;
 END
@@ -1520,6 +1442,110 @@ ALTER FUNCTION notifydb._purge_notifications_batch(p_now timestamp with time zon
 COMMENT ON FUNCTION notifydb._purge_notifications_batch(p_now timestamp with time zone, p_batch_size integer) IS 'Deletes up to p_batch_size due notifications (see _notifications_due) as of p_now, skipping rows other transactions have locked; returns how many. Called by purge_notifications once per batch.';
 
 --
+-- Name: _raise_horizon(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE FUNCTION notifydb._raise_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_up_to timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET work_mem TO '64MB'
+    AS $$
+DECLARE
+    v_read boolean := p_kind = 'read';
+    v_counter text := CASE WHEN p_kind = 'read' THEN 'unread' ELSE 'unseen' END;
+    v_counters notifydb.inbox_counters;
+    v_horizon timestamptz;
+    v_new timestamptz;
+    v_above_unread bigint := 0;
+    v_above_unseen bigint := 0;
+    v_covered bigint;
+    v_expired bigint;
+    v_changed bigint;
+BEGIN
+    SELECT c.* INTO v_counters
+    FROM notifydb.inbox_counters AS c
+    WHERE c.tenant_id = p_tenant_id AND c.inbox_key = p_inbox_key;
+    v_horizon := CASE WHEN v_read THEN v_counters.read_horizon ELSE v_counters.seen_horizon END;
+    v_new := least(p_up_to, v_counters.unread_newest_at);
+    IF v_counters.unread_newest_at IS NULL OR v_new <= coalesce(v_horizon, '-infinity') THEN
+        RETURN 0;
+    END IF;
+    -- What stays counted: the counted rows above the new horizon.
+    IF v_new < v_counters.unread_newest_at THEN
+        SELECT
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, v_counters, 'unread')),
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, v_counters, 'unseen'))
+        INTO v_above_unread, v_above_unseen
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.inbox_key = p_inbox_key
+            AND n.created_at > v_new
+            AND NOT n.is_read
+            AND n.deleted_at IS NULL;
+    END IF;
+    v_covered := CASE WHEN v_read THEN v_counters.unread - v_above_unread ELSE v_counters.unseen - v_above_unseen END;
+    IF v_covered = 0 THEN
+        RETURN 0;
+    END IF;
+    IF v_horizon IS NOT NULL THEN
+        -- Fewer rows to mark than the old horizon covers: mark them.
+        IF (
+            SELECT pg_catalog.count(*) FROM (
+                SELECT FROM notifydb.notifications AS n
+                WHERE n.tenant_id = p_tenant_id
+                    AND n.inbox_key = p_inbox_key
+                    AND n.created_at <= v_horizon
+                    AND NOT n.is_read
+                    AND n.deleted_at IS NULL
+                    AND (v_read OR n.seen_at IS NULL)
+                LIMIT v_covered
+            ) AS behind
+        ) >= v_covered THEN
+            UPDATE notifydb.notifications AS n
+            SET is_read = n.is_read OR v_read,
+                read_at = CASE WHEN v_read THEN pg_catalog.now() ELSE n.read_at END,
+                seen_at = coalesce(n.seen_at, pg_catalog.now())
+            WHERE n.tenant_id = p_tenant_id
+                AND n.inbox_key = p_inbox_key
+                AND n.created_at <= v_new
+                AND notifydb._is_counted(n, v_counters, v_counter)
+                AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
+            GET DIAGNOSTICS v_changed = ROW_COUNT;
+            RETURN v_changed;
+        END IF;
+        PERFORM notifydb._lower_horizon(p_tenant_id, p_inbox_key, p_kind, '-infinity', '{}');
+    END IF;
+    -- Counted rows the new horizon covers that had expired change too, but
+    -- nobody sees that.
+    SELECT pg_catalog.count(*) INTO v_expired
+    FROM notifydb.notifications AS n
+    WHERE n.tenant_id = p_tenant_id
+        AND n.inbox_key = p_inbox_key
+        AND n.expires_at <= pg_catalog.now()
+        AND n.created_at <= v_new
+        AND notifydb._is_counted(n, v_counters, v_counter);
+    UPDATE notifydb.inbox_counters AS c
+    SET read_horizon = CASE WHEN v_read THEN v_new ELSE c.read_horizon END,
+        read_horizon_at = CASE WHEN v_read THEN pg_catalog.now() ELSE c.read_horizon_at END,
+        seen_horizon = CASE WHEN v_read THEN c.seen_horizon ELSE v_new END,
+        seen_horizon_at = CASE WHEN v_read THEN c.seen_horizon_at ELSE pg_catalog.now() END,
+        unread = CASE WHEN v_read THEN v_above_unread ELSE c.unread END,
+        unseen = v_above_unseen,
+        unread_newest_at = CASE WHEN v_read AND v_above_unread = 0 THEN NULL ELSE c.unread_newest_at END
+    WHERE c.tenant_id = p_tenant_id AND c.inbox_key = p_inbox_key;
+    RETURN v_covered - v_expired;
+END
+$$;
+
+ALTER FUNCTION notifydb._raise_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_up_to timestamp with time zone) OWNER TO notifydb_owner;
+
+--
+-- Name: FUNCTION _raise_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_up_to timestamp with time zone); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON FUNCTION notifydb._raise_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_up_to timestamp with time zone) IS 'Private, for mark_all_read and mark_seen: makes every notification of the inbox created up to p_up_to read (p_kind read) or seen (seen) through its horizon, or row by row when that costs less; returns how many visible ones changed.';
+
+--
 -- Name: _rebuild_inbox_counters(); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
@@ -1528,31 +1554,26 @@ CREATE FUNCTION notifydb._rebuild_inbox_counters() RETURNS bigint
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_now timestamptz := pg_catalog.now();
     v_inboxes bigint;
 BEGIN
     -- SHARE mode: readers go on (they see the old counters until commit),
     -- writers wait, so no change slips between the count and the swap.
     LOCK TABLE notifydb.notifications IN SHARE MODE;
-    -- Horizons are state, not counts: they stay. Rows expired by now are
-    -- settled (expired_through), so readers later subtract only the rows
-    -- that expire after this.
+    -- Horizons are state, not counts: they stay.
     UPDATE notifydb.inbox_counters
-    SET unread = 0, unseen = 0, unread_newest_at = NULL, expired_through = v_now;
-    INSERT INTO notifydb.inbox_counters AS c (tenant_id, user_id, unread, unseen, unread_newest_at, expired_through)
+    SET unread = 0, unseen = 0, unread_newest_at = NULL;
+    INSERT INTO notifydb.inbox_counters AS c (tenant_id, inbox_key, unread, unseen, unread_newest_at)
     SELECT
         n.tenant_id,
-        n.user_id,
-        pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(n, h.read_horizon, v_now)),
-        pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unseen(n, h.read_horizon, h.seen_horizon, v_now)),
-        pg_catalog.max(n.created_at) FILTER (WHERE notifydb._counts_as_unread(n, h.read_horizon, v_now)),
-        v_now
+        n.inbox_key,
+        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, h, 'unread')),
+        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, h, 'unseen')),
+        pg_catalog.max(n.created_at) FILTER (WHERE notifydb._is_counted(n, h, 'unread'))
     FROM notifydb.notifications AS n
     LEFT JOIN notifydb.inbox_counters AS h
-        ON h.tenant_id = n.tenant_id
-            AND notifydb._inbox_key(h.user_id) = notifydb._inbox_key(n.user_id)
-    GROUP BY n.tenant_id, n.user_id
-    ON CONFLICT (tenant_id, notifydb._inbox_key(user_id)) DO UPDATE
+        ON h.tenant_id = n.tenant_id AND h.inbox_key = n.inbox_key
+    GROUP BY n.tenant_id, n.inbox_key
+    ON CONFLICT (tenant_id, inbox_key) DO UPDATE
     SET unread = excluded.unread,
         unseen = excluded.unseen,
         unread_newest_at = excluded.unread_newest_at;
@@ -1567,28 +1588,29 @@ ALTER FUNCTION notifydb._rebuild_inbox_counters() OWNER TO notifydb_owner;
 -- Name: FUNCTION _rebuild_inbox_counters(); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb._rebuild_inbox_counters() IS 'Private, for DBAs: recounts inbox_counters from the notifications (e.g. after loading with triggers disabled), keeping every inbox''s read and seen horizons and settling the rows expired by now. Returns the number of inboxes with notifications.';
+COMMENT ON FUNCTION notifydb._rebuild_inbox_counters() IS 'Private, for DBAs: recounts inbox_counters from the notifications (e.g. after loading with triggers disabled), keeping every inbox''s read and seen horizons. Returns the number of inboxes with notifications.';
 
 --
--- Name: _record_delivery_outcome(uuid[], text); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+-- Name: _record_delivery_outcome(uuid[], uuid[], text); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE FUNCTION notifydb._record_delivery_outcome(p_notification_ids uuid[], p_status text) RETURNS void
+CREATE FUNCTION notifydb._record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     UPDATE notifydb.notifications AS n
     SET delivery_status = p_status, delivery_finished_at = pg_catalog.now()
-    WHERE n.id = ANY (p_notification_ids);
+    FROM ROWS FROM (pg_catalog.unnest(p_tenant_ids), pg_catalog.unnest(p_notification_ids)) AS d (tenant_id, id)
+    WHERE n.tenant_id = d.tenant_id AND n.id = d.id;
 $$;
 
-ALTER FUNCTION notifydb._record_delivery_outcome(p_notification_ids uuid[], p_status text) OWNER TO notifydb_owner;
+ALTER FUNCTION notifydb._record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text) OWNER TO notifydb_owner;
 
 --
--- Name: FUNCTION _record_delivery_outcome(p_notification_ids uuid[], p_status text); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb._record_delivery_outcome(p_notification_ids uuid[], p_status text) IS 'Records a delivery outcome (sent or failed) on the given notifications. Private: called by complete_deliveries, retry_deliveries and claim_deliveries.';
+COMMENT ON FUNCTION notifydb._record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text) IS 'Records a delivery outcome (sent or failed) on the given notifications. Private: called by complete_deliveries, retry_deliveries and claim_deliveries.';
 
 --
 -- Name: _retention_cutoffs(timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -1762,200 +1784,6 @@ ALTER FUNCTION notifydb._retention_policy_check() OWNER TO notifydb_owner;
 COMMENT ON FUNCTION notifydb._retention_policy_check() IS 'Trigger on notifydb.retention_policy: rejects bad settings with SQLSTATE 22023 naming the setting (ages set with a month or year part included), and refuses to delete or truncate the one row.';
 
 --
--- Name: _set_read_horizon(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE FUNCTION notifydb._set_read_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone) RETURNS bigint
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-DECLARE
-    v_counters notifydb.inbox_counters;
-    v_horizon timestamptz;
-    v_unread bigint := 0;
-    v_unseen bigint := 0;
-    v_expired bigint;
-BEGIN
-    SELECT c.* INTO v_counters
-    FROM notifydb.inbox_counters AS c
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-    FOR NO KEY UPDATE;
-    -- Nothing unread (or no counter at all): nothing to mark.
-    IF v_counters.unread_newest_at IS NULL OR v_counters.read_horizon IS NOT NULL THEN
-        RETURN 0;
-    END IF;
-    v_horizon := least(p_up_to, v_counters.unread_newest_at);
-    -- What stays unread: the counted rows above the horizon.
-    IF v_horizon < v_counters.unread_newest_at THEN
-        SELECT
-            pg_catalog.count(*) FILTER (WHERE notifydb._counts_as_unread(n, NULL, v_counters.expired_through)),
-            pg_catalog.count(*) FILTER (
-                WHERE notifydb._counts_as_unseen(n, NULL, v_counters.seen_horizon, v_counters.expired_through)
-            )
-        INTO v_unread, v_unseen
-        FROM notifydb.notifications AS n
-        WHERE n.tenant_id = p_tenant_id
-            AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-            AND n.created_at > v_horizon
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL;
-    END IF;
-    -- Counted rows hidden by expiry become read too, but nobody sees that.
-    SELECT pg_catalog.count(*) INTO v_expired
-    FROM notifydb.notifications AS n
-    WHERE n.tenant_id = p_tenant_id
-        AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-        AND n.expires_at > coalesce(v_counters.expired_through, '-infinity')
-        AND n.expires_at <= pg_catalog.now()
-        AND n.created_at <= v_horizon
-        AND NOT n.is_read
-        AND n.deleted_at IS NULL;
-    UPDATE notifydb.inbox_counters AS c
-    SET read_horizon = v_horizon,
-        read_horizon_at = pg_catalog.now(),
-        unread = v_unread,
-        unseen = v_unseen,
-        unread_newest_at = CASE WHEN v_unread > 0 THEN c.unread_newest_at END
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-    RETURN v_counters.unread - v_unread - v_expired;
-END
-$$;
-
-ALTER FUNCTION notifydb._set_read_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone) OWNER TO notifydb_owner;
-
---
--- Name: FUNCTION _set_read_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON FUNCTION notifydb._set_read_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone) IS 'Private: for an inbox without a read horizon, sets one at p_up_to (or its newest unread row, if older) and brings its counters along; returns how many visible notifications it made read.';
-
---
--- Name: _set_seen_horizon(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE FUNCTION notifydb._set_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone) RETURNS bigint
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-DECLARE
-    v_counters notifydb.inbox_counters;
-    v_horizon timestamptz;
-    v_unseen bigint := 0;
-    v_expired bigint;
-BEGIN
-    SELECT c.* INTO v_counters
-    FROM notifydb.inbox_counters AS c
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-    FOR NO KEY UPDATE;
-    -- Nothing unread (or no counter at all): nothing to mark.
-    IF v_counters.unread_newest_at IS NULL OR v_counters.seen_horizon IS NOT NULL THEN
-        RETURN 0;
-    END IF;
-    -- Only unread rows can be unseen, so nothing newer needs covering.
-    v_horizon := least(p_up_to, v_counters.unread_newest_at);
-    IF v_horizon < v_counters.unread_newest_at THEN
-        SELECT
-            pg_catalog.count(*) FILTER (
-                WHERE notifydb._counts_as_unseen(n, v_counters.read_horizon, NULL, v_counters.expired_through)
-            )
-        INTO v_unseen
-        FROM notifydb.notifications AS n
-        WHERE n.tenant_id = p_tenant_id
-            AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-            AND n.created_at > v_horizon
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL;
-    END IF;
-    SELECT pg_catalog.count(*) INTO v_expired
-    FROM notifydb.notifications AS n
-    WHERE n.tenant_id = p_tenant_id
-        AND (n.user_id = p_user_id OR (p_user_id IS NULL AND n.user_id IS NULL))
-        AND n.expires_at > coalesce(v_counters.expired_through, '-infinity')
-        AND n.expires_at <= pg_catalog.now()
-        AND n.created_at > coalesce(v_counters.read_horizon, '-infinity')
-        AND n.created_at <= v_horizon
-        AND n.seen_at IS NULL
-        AND NOT n.is_read
-        AND n.deleted_at IS NULL;
-    UPDATE notifydb.inbox_counters AS c
-    SET seen_horizon = v_horizon,
-        seen_horizon_at = pg_catalog.now(),
-        unseen = v_unseen
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-    RETURN v_counters.unseen - v_unseen - v_expired;
-END
-$$;
-
-ALTER FUNCTION notifydb._set_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone) OWNER TO notifydb_owner;
-
---
--- Name: FUNCTION _set_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON FUNCTION notifydb._set_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone) IS 'Private: for an inbox without a seen horizon, sets one at p_up_to (or its newest unread row, if older) and brings its unseen counter along; returns how many visible notifications it made seen.';
-
---
--- Name: _settle_inserted_rows(uuid[]); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE FUNCTION notifydb._settle_inserted_rows(p_ids uuid[]) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_inbox record;
-BEGIN
-    FOR v_inbox IN
-        SELECT
-            n.tenant_id,
-            n.user_id,
-            pg_catalog.array_agg(n.id) AS ids,
-            pg_catalog.count(*) FILTER (WHERE n.expires_at <= c.expired_through) AS settled_unread,
-            pg_catalog.count(*) FILTER (WHERE n.expires_at <= c.expired_through AND n.seen_at IS NULL) AS settled_unseen,
-            pg_catalog.min(n.created_at) FILTER (
-                WHERE n.created_at <= greatest(c.read_horizon, c.seen_horizon)
-                    AND coalesce(n.expires_at > c.expired_through, TRUE)
-            ) AS oldest_below_horizon
-        FROM notifydb.notifications AS n
-        INNER JOIN notifydb.inbox_counters AS c
-            ON c.tenant_id = n.tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(n.user_id)
-        WHERE n.id = ANY(p_ids)
-        GROUP BY n.tenant_id, n.user_id
-        ORDER BY n.tenant_id, notifydb._inbox_key(n.user_id)
-    LOOP
-        IF v_inbox.settled_unread > 0 THEN
-            UPDATE notifydb.inbox_counters AS c
-            SET unread = c.unread - v_inbox.settled_unread,
-                unseen = c.unseen - v_inbox.settled_unseen
-            WHERE c.tenant_id = v_inbox.tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(v_inbox.user_id);
-        END IF;
-        IF v_inbox.oldest_below_horizon IS NOT NULL THEN
-            PERFORM notifydb._lower_read_horizon(
-                v_inbox.tenant_id, v_inbox.user_id, v_inbox.oldest_below_horizon, v_inbox.ids
-            );
-            PERFORM notifydb._lower_seen_horizon(
-                v_inbox.tenant_id, v_inbox.user_id, v_inbox.oldest_below_horizon, v_inbox.ids
-            );
-        END IF;
-    END LOOP;
-END
-$$;
-
-ALTER FUNCTION notifydb._settle_inserted_rows(p_ids uuid[]) OWNER TO notifydb_owner;
-
---
--- Name: FUNCTION _settle_inserted_rows(p_ids uuid[]); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON FUNCTION notifydb._settle_inserted_rows(p_ids uuid[]) IS 'Private, for the insert trigger: makes the counts true for new unread rows (p_ids) that lie below a horizon or expired by expired_through.';
-
---
 -- Name: claim_deliveries(integer, interval); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
@@ -1967,6 +1795,7 @@ DECLARE
     v_max_attempts integer;
     v_claimable bigint[];
     v_exhausted bigint[];
+    v_failed_tenants uuid[];
     v_failed_notifications uuid[];
 BEGIN
     IF p_limit IS NULL THEN
@@ -2001,10 +1830,13 @@ BEGIN
         WITH given_up AS (
             DELETE FROM notifydb.delivery_outbox AS o
             WHERE o.job_id = ANY (v_exhausted)
-            RETURNING o.notification_id
+            RETURNING o.tenant_id, o.notification_id
         )
-        SELECT pg_catalog.array_agg(g.notification_id) INTO v_failed_notifications FROM given_up AS g;
-        PERFORM notifydb._record_delivery_outcome(v_failed_notifications, 'failed');
+
+        SELECT pg_catalog.array_agg(g.tenant_id), pg_catalog.array_agg(g.notification_id)
+        INTO v_failed_tenants, v_failed_notifications
+        FROM given_up AS g;
+        PERFORM notifydb._record_delivery_outcome(v_failed_tenants, v_failed_notifications, 'failed');
         EXIT WHEN v_claimable IS NOT NULL;
     END LOOP;
 
@@ -2036,6 +1868,7 @@ CREATE FUNCTION notifydb.complete_deliveries(p_job_ids bigint[], p_status text D
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_tenant_ids uuid[];
     v_notification_ids uuid[];
 BEGIN
     IF p_job_ids IS NULL THEN
@@ -2050,11 +1883,14 @@ BEGIN
     WITH completed AS (
         DELETE FROM notifydb.delivery_outbox AS o
         WHERE o.job_id = ANY (p_job_ids) AND o.leased_until IS NOT NULL
-        RETURNING o.notification_id
+        RETURNING o.tenant_id, o.notification_id
     )
-    SELECT pg_catalog.array_agg(c.notification_id) INTO v_notification_ids FROM completed AS c;
 
-    PERFORM notifydb._record_delivery_outcome(v_notification_ids, p_status);
+    SELECT pg_catalog.array_agg(c.tenant_id), pg_catalog.array_agg(c.notification_id)
+    INTO v_tenant_ids, v_notification_ids
+    FROM completed AS c;
+
+    PERFORM notifydb._record_delivery_outcome(v_tenant_ids, v_notification_ids, p_status);
     RETURN COALESCE(pg_catalog.cardinality(v_notification_ids), 0);
 END
 $$;
@@ -2094,22 +1930,17 @@ BEGIN
             p_tenant_id, p_user_id, p_type, p_title, p_message, p_channel,
             p_expires_at, p_data, p_dedupe_key
         )
-        ON CONFLICT (tenant_id, user_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+        ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
         RETURNING n.id INTO v_id;
         IF v_id IS NOT NULL THEN
             PERFORM notifydb._announce('create', p_tenant_id, p_user_id, ARRAY[v_id], 1);
             RETURN v_id;
         END IF;
-        -- Two forms, so that both use notifications_dedupe_key_idx.
-        IF p_user_id IS NULL THEN
-            SELECT n.id INTO v_id
-            FROM notifydb.notifications AS n
-            WHERE n.tenant_id = p_tenant_id AND n.user_id IS NULL AND n.dedupe_key = p_dedupe_key;
-        ELSE
-            SELECT n.id INTO v_id
-            FROM notifydb.notifications AS n
-            WHERE n.tenant_id = p_tenant_id AND n.user_id = p_user_id AND n.dedupe_key = p_dedupe_key;
-        END IF;
+        SELECT n.id INTO v_id
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.inbox_key = notifydb._inbox_key(p_user_id)
+            AND n.dedupe_key = p_dedupe_key;
         IF v_id IS NOT NULL THEN
             RETURN v_id;
         END IF;
@@ -2135,24 +1966,27 @@ CREATE FUNCTION notifydb.delete_notifications(p_tenant_id uuid, p_user_id uuid, 
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
     v_ids uuid[];
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
+    PERFORM notifydb._lock_inbox(p_tenant_id, v_inbox_key);
     -- Soft delete: retention removes the rows after the grace period.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET deleted_at = pg_catalog.now()
-        WHERE n.id = ANY(p_ids)
-            AND n.tenant_id = p_tenant_id
-            AND n.user_id IS NOT DISTINCT FROM p_user_id
+        WHERE n.tenant_id = p_tenant_id
+            AND n.id = ANY(p_ids)
+            AND n.inbox_key = v_inbox_key
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id
     )
+
     SELECT pg_catalog.array_agg(changed.id) INTO v_ids FROM changed;
     PERFORM notifydb._announce('delete', p_tenant_id, p_user_id, v_ids, pg_catalog.cardinality(v_ids));
-    RETURN COALESCE(pg_catalog.cardinality(v_ids), 0);
+    RETURN coalesce(pg_catalog.cardinality(v_ids), 0);
 END
 $$;
 
@@ -2179,7 +2013,7 @@ BEGIN
     RETURN QUERY
     SELECT o.job_id, n.id, n.type::text, n.title, n.message, n.data, n.created_at, n.expires_at, n.deleted_at
     FROM notifydb.delivery_outbox AS o
-    INNER JOIN notifydb.notifications AS n ON n.id = o.notification_id
+    INNER JOIN notifydb.notifications AS n ON n.tenant_id = o.tenant_id AND n.id = o.notification_id
     WHERE o.job_id = ANY (p_job_ids) AND o.leased_until IS NOT NULL
     ORDER BY o.job_id;
 END
@@ -2269,7 +2103,7 @@ BEGIN
         WHERE u.user_id IS NOT NULL
         ORDER BY u.user_id
     ) AS r
-    ON CONFLICT (tenant_id, user_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
+    ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
     GET DIAGNOSTICS v_created = ROW_COUNT;
     PERFORM notifydb._announce('fan_out', p_tenant_id, NULL, NULL, v_created);
     RETURN v_created;
@@ -2432,118 +2266,73 @@ DECLARE
             ELSE '00000000-0000-0000-0000-000000000000'::uuid
         END
     );
-    v_unread bigint;
-    v_unread_newest_at timestamptz;
-    v_read_horizon timestamptz;
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
+    v_counters notifydb.inbox_counters;
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     IF p_before_id IS NOT NULL AND p_before_created_at IS NULL THEN
         RAISE EXCEPTION 'p_before_created_at must be given with p_before_id'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF NOT v_unread_only THEN
+        -- A page of all rows reads the inbox's horizon in the same statement
+        -- (a separate lookup costs a second executor run).
+        RETURN QUERY
+        WITH inbox AS MATERIALIZED (
+            SELECT c FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key
+        )
+
+        SELECT
+            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+            NOT notifydb._is_counted(n, i.c, 'unread'),
+            n.created_at,
+            CASE
+                WHEN n.is_read THEN n.read_at
+                WHEN NOT notifydb._is_counted(n, i.c, 'unread') THEN (i.c).read_horizon_at
+            END,
+            n.expires_at
+        FROM notifydb.notifications AS n
+        LEFT JOIN inbox AS i ON TRUE
+        WHERE n.tenant_id = p_tenant_id
+            AND n.inbox_key = v_inbox_key
+            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+        ORDER BY n.created_at DESC, n.id DESC
+        LIMIT v_limit;
+        RETURN;
+    END IF;
     -- The inbox's counter bounds an unread-only walk of
     -- notifications_unread_idx: nothing to read when nothing is unread, at
     -- most as many rows as are unread, from the newest unread row's
     -- created_at (an upper bound) down to the read horizon. A STABLE
     -- function reads the counter and the rows in one snapshot.
-    IF v_unread_only THEN
-        SELECT c.unread, c.unread_newest_at, coalesce(c.read_horizon, '-infinity')
-        INTO v_unread, v_unread_newest_at, v_read_horizon
-        FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-        IF coalesce(v_unread, 0) = 0 THEN
-            RETURN;
-        END IF;
-        v_limit := LEAST(v_limit, v_unread);
-        -- (created_at, id) < (t + 1 microsecond, the smallest uuid) is
-        -- created_at <= t, timestamptz having microsecond resolution.
-        IF v_unread_newest_at + interval '1 microsecond' < v_before_created_at THEN
-            v_before_created_at := v_unread_newest_at + interval '1 microsecond';
-            v_before_id := '00000000-0000-0000-0000-000000000000'::uuid;
-        END IF;
+    SELECT c.* INTO v_counters
+    FROM notifydb.inbox_counters AS c
+    WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key;
+    IF coalesce(v_counters.unread, 0) = 0 THEN
+        RETURN;
     END IF;
-    -- Four forms, so that each walks its index newest first: the tenant-level
-    -- inbox (user_id IS NULL) or a user's, all rows or the unread ones (a
-    -- literal NOT is_read, which a generic plan can match to the partial index).
-    -- A page of all rows reads the inbox's read horizon in the same statement
-    -- (a separate lookup costs a second executor run): rows under it are read.
-    IF p_user_id IS NULL AND v_unread_only THEN
-        RETURN QUERY
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read, n.created_at, n.read_at, n.expires_at
-        FROM notifydb.notifications AS n
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id IS NULL
-            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-            AND n.created_at > v_read_horizon
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-        ORDER BY n.created_at DESC, n.id DESC
-        LIMIT v_limit;
-    ELSIF p_user_id IS NULL THEN
-        RETURN QUERY
-        WITH horizon AS MATERIALIZED (
-            SELECT c.read_horizon, c.read_horizon_at
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-        )
-
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read OR coalesce(n.created_at <= h.read_horizon, FALSE),
-            n.created_at,
-            CASE WHEN n.is_read THEN n.read_at WHEN n.created_at <= h.read_horizon THEN h.read_horizon_at END,
-            n.expires_at
-        FROM notifydb.notifications AS n
-        LEFT JOIN horizon AS h ON TRUE
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id IS NULL
-            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-        ORDER BY n.created_at DESC, n.id DESC
-        LIMIT v_limit;
-    ELSIF v_unread_only THEN
-        RETURN QUERY
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read, n.created_at, n.read_at, n.expires_at
-        FROM notifydb.notifications AS n
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id = p_user_id
-            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-            AND n.created_at > v_read_horizon
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-        ORDER BY n.created_at DESC, n.id DESC
-        LIMIT v_limit;
-    ELSE
-        RETURN QUERY
-        WITH horizon AS MATERIALIZED (
-            SELECT c.read_horizon, c.read_horizon_at
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-        )
-
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            n.is_read OR coalesce(n.created_at <= h.read_horizon, FALSE),
-            n.created_at,
-            CASE WHEN n.is_read THEN n.read_at WHEN n.created_at <= h.read_horizon THEN h.read_horizon_at END,
-            n.expires_at
-        FROM notifydb.notifications AS n
-        LEFT JOIN horizon AS h ON TRUE
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id = p_user_id
-            AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
-        ORDER BY n.created_at DESC, n.id DESC
-        LIMIT v_limit;
+    v_limit := least(v_limit, v_counters.unread);
+    -- (created_at, id) < (t + 1 microsecond, the smallest uuid) is
+    -- created_at <= t, timestamptz having microsecond resolution.
+    IF v_counters.unread_newest_at + interval '1 microsecond' < v_before_created_at THEN
+        v_before_created_at := v_counters.unread_newest_at + interval '1 microsecond';
+        v_before_id := '00000000-0000-0000-0000-000000000000'::uuid;
     END IF;
+    RETURN QUERY
+    SELECT
+        n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+        n.is_read, n.created_at, n.read_at, n.expires_at
+    FROM notifydb.notifications AS n
+    WHERE n.tenant_id = p_tenant_id
+        AND n.inbox_key = v_inbox_key
+        AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
+        AND notifydb._is_counted(n, v_counters, 'unread')
+        AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
+    ORDER BY n.created_at DESC, n.id DESC
+    LIMIT v_limit;
 END
 $$;
 
@@ -2562,61 +2351,15 @@ COMMENT ON FUNCTION notifydb.list_notifications(p_tenant_id uuid, p_user_id uuid
 CREATE FUNCTION notifydb.mark_all_read(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
-    SET work_mem TO '64MB'
     AS $$
 DECLARE
-    v_counters notifydb.inbox_counters;
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
     v_changed bigint;
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_up_to(p_up_to);
-    PERFORM notifydb._lock_inbox_horizons(p_tenant_id, p_user_id);
-    SELECT c.* INTO v_counters
-    FROM notifydb.inbox_counters AS c
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-    -- An earlier horizon reads the older rows with its own read_at. When it
-    -- reads fewer rows than are unread above it, write its rows out and set
-    -- a new one; otherwise mark the rows above it read one by one.
-    IF v_counters.read_horizon IS NOT NULL THEN
-        IF notifydb._count_behind_horizon(
-            p_tenant_id, p_user_id, v_counters.read_horizon, FALSE, NULL, v_counters.unread
-        ) < v_counters.unread THEN
-            PERFORM notifydb._lower_read_horizon(p_tenant_id, p_user_id, '-infinity', '{}');
-            v_counters.read_horizon := NULL;
-        END IF;
-    END IF;
-    IF v_counters.read_horizon IS NULL THEN
-        v_changed := notifydb._set_read_horizon(p_tenant_id, p_user_id, p_up_to);
-    ELSIF p_user_id IS NULL THEN
-        -- Two forms, so that both walk notifications_unread_idx.
-        UPDATE notifydb.notifications AS n
-        SET is_read = TRUE,
-            read_at = pg_catalog.now(),
-            seen_at = coalesce(n.seen_at, pg_catalog.now())
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id IS NULL
-            AND n.created_at > v_counters.read_horizon
-            AND n.created_at <= p_up_to
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
-        GET DIAGNOSTICS v_changed = ROW_COUNT;
-    ELSE
-        UPDATE notifydb.notifications AS n
-        SET is_read = TRUE,
-            read_at = pg_catalog.now(),
-            seen_at = coalesce(n.seen_at, pg_catalog.now())
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id = p_user_id
-            AND n.created_at > v_counters.read_horizon
-            AND n.created_at <= p_up_to
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
-        GET DIAGNOSTICS v_changed = ROW_COUNT;
-    END IF;
+    PERFORM notifydb._lock_inbox(p_tenant_id, v_inbox_key);
+    v_changed := notifydb._raise_horizon(p_tenant_id, v_inbox_key, 'read', p_up_to);
     PERFORM notifydb._announce('read_all', p_tenant_id, p_user_id, NULL, v_changed);
     RETURN v_changed;
 END
@@ -2640,35 +2383,33 @@ CREATE FUNCTION notifydb.mark_read(p_tenant_id uuid, p_user_id uuid, p_ids uuid[
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
+    v_counters notifydb.inbox_counters;
     v_ids uuid[];
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
+    v_counters := notifydb._lock_inbox(p_tenant_id, v_inbox_key);
     -- Found by primary key; rows of another inbox fail the filter and are
-    -- left alone, as if they did not exist. Only visible unread rows change
-    -- (rows under the inbox's read horizon are read already), so a repeat
-    -- changes nothing and the first read_at stands. Reading also marks seen.
+    -- left alone, as if they did not exist. Only visible unread rows change,
+    -- so a repeat changes nothing and the first read_at stands. Reading
+    -- also marks seen.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET is_read = TRUE,
             read_at = pg_catalog.now(),
-            seen_at = COALESCE(n.seen_at, pg_catalog.now())
-        WHERE n.id = ANY(p_ids)
-            AND n.tenant_id = p_tenant_id
-            AND n.user_id IS NOT DISTINCT FROM p_user_id
-            AND NOT n.is_read
-            AND n.created_at > coalesce((
-                SELECT c.read_horizon FROM notifydb.inbox_counters AS c
-                WHERE c.tenant_id = p_tenant_id
-                    AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-            ), '-infinity')
-            AND n.deleted_at IS NULL
+            seen_at = coalesce(n.seen_at, pg_catalog.now())
+        WHERE n.tenant_id = p_tenant_id
+            AND n.id = ANY(p_ids)
+            AND n.inbox_key = v_inbox_key
+            AND notifydb._is_counted(n, v_counters, 'unread')
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id
     )
+
     SELECT pg_catalog.array_agg(changed.id) INTO v_ids FROM changed;
     PERFORM notifydb._announce('read', p_tenant_id, p_user_id, v_ids, pg_catalog.cardinality(v_ids));
-    RETURN COALESCE(pg_catalog.cardinality(v_ids), 0);
+    RETURN coalesce(pg_catalog.cardinality(v_ids), 0);
 END
 $$;
 
@@ -2687,57 +2428,15 @@ COMMENT ON FUNCTION notifydb.mark_read(p_tenant_id uuid, p_user_id uuid, p_ids u
 CREATE FUNCTION notifydb.mark_seen(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET work_mem TO '64MB'
     AS $$
 DECLARE
-    v_counters notifydb.inbox_counters;
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
     v_changed bigint;
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_up_to(p_up_to);
-    -- The bell was opened: everything up to p_up_to is seen, nothing is
-    -- read. As in mark_all_read: through the seen horizon when it can.
-    PERFORM notifydb._lock_inbox_horizons(p_tenant_id, p_user_id);
-    SELECT c.* INTO v_counters
-    FROM notifydb.inbox_counters AS c
-    WHERE c.tenant_id = p_tenant_id
-        AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id);
-    IF v_counters.seen_horizon IS NOT NULL THEN
-        IF notifydb._count_behind_horizon(
-            p_tenant_id, p_user_id, v_counters.seen_horizon, TRUE, v_counters.read_horizon, v_counters.unseen
-        ) < v_counters.unseen THEN
-            PERFORM notifydb._lower_seen_horizon(p_tenant_id, p_user_id, '-infinity', '{}');
-            v_counters.seen_horizon := NULL;
-        END IF;
-    END IF;
-    IF v_counters.seen_horizon IS NULL THEN
-        v_changed := notifydb._set_seen_horizon(p_tenant_id, p_user_id, p_up_to);
-    ELSIF p_user_id IS NULL THEN
-        -- Two forms, so that both walk notifications_unread_idx.
-        UPDATE notifydb.notifications AS n
-        SET seen_at = pg_catalog.now()
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id IS NULL
-            AND n.created_at > greatest(v_counters.seen_horizon, v_counters.read_horizon)
-            AND n.created_at <= p_up_to
-            AND n.seen_at IS NULL
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
-        GET DIAGNOSTICS v_changed = ROW_COUNT;
-    ELSE
-        UPDATE notifydb.notifications AS n
-        SET seen_at = pg_catalog.now()
-        WHERE n.tenant_id = p_tenant_id
-            AND n.user_id = p_user_id
-            AND n.created_at > greatest(v_counters.seen_horizon, v_counters.read_horizon)
-            AND n.created_at <= p_up_to
-            AND n.seen_at IS NULL
-            AND NOT n.is_read
-            AND n.deleted_at IS NULL
-            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
-        GET DIAGNOSTICS v_changed = ROW_COUNT;
-    END IF;
+    PERFORM notifydb._lock_inbox(p_tenant_id, v_inbox_key);
+    v_changed := notifydb._raise_horizon(p_tenant_id, v_inbox_key, 'seen', p_up_to);
     PERFORM notifydb._announce('seen', p_tenant_id, p_user_id, NULL, v_changed);
     RETURN v_changed;
 END
@@ -2762,37 +2461,38 @@ CREATE FUNCTION notifydb.mark_unread(p_tenant_id uuid, p_user_id uuid, p_ids uui
     SET work_mem TO '64MB'
     AS $$
 DECLARE
-    v_oldest_read_through_horizon timestamptz;
+    v_inbox_key uuid := notifydb._inbox_key(p_user_id);
+    v_counters notifydb.inbox_counters;
+    v_oldest_read_by_horizon timestamptz;
     v_ids uuid[];
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
-    -- Rows read through the inbox's read horizon first get their read
-    -- state written out, the horizon going below the oldest of them.
-    PERFORM notifydb._lock_inbox_horizons(p_tenant_id, p_user_id);
-    SELECT pg_catalog.min(n.created_at) INTO v_oldest_read_through_horizon
-    FROM notifydb.notifications AS n
-    INNER JOIN notifydb.inbox_counters AS c
-        ON c.tenant_id = n.tenant_id
-            AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(p_user_id)
-    WHERE n.id = ANY(p_ids)
-        AND n.tenant_id = p_tenant_id
-        AND n.user_id IS NOT DISTINCT FROM p_user_id
-        AND n.created_at <= c.read_horizon
-        AND NOT n.is_read
-        AND n.deleted_at IS NULL
-        AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
-    IF v_oldest_read_through_horizon IS NOT NULL THEN
-        PERFORM notifydb._lower_read_horizon(p_tenant_id, p_user_id, v_oldest_read_through_horizon, '{}');
+    v_counters := notifydb._lock_inbox(p_tenant_id, v_inbox_key);
+    -- Rows read through the inbox's read horizon: the horizon first goes
+    -- below the oldest of them, their read state written out.
+    IF v_counters.read_horizon IS NOT NULL THEN
+        SELECT pg_catalog.min(n.created_at) INTO v_oldest_read_by_horizon
+        FROM notifydb.notifications AS n
+        WHERE n.tenant_id = p_tenant_id
+            AND n.id = ANY(p_ids)
+            AND n.inbox_key = v_inbox_key
+            AND n.created_at <= v_counters.read_horizon
+            AND NOT n.is_read
+            AND n.deleted_at IS NULL
+            AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
+        IF v_oldest_read_by_horizon IS NOT NULL THEN
+            PERFORM notifydb._lower_horizon(p_tenant_id, v_inbox_key, 'read', v_oldest_read_by_horizon, '{}');
+        END IF;
     END IF;
     -- Seen state is kept: unread and unseen are independent.
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET is_read = FALSE,
             read_at = NULL
-        WHERE n.id = ANY(p_ids)
-            AND n.tenant_id = p_tenant_id
-            AND n.user_id IS NOT DISTINCT FROM p_user_id
+        WHERE n.tenant_id = p_tenant_id
+            AND n.id = ANY(p_ids)
+            AND n.inbox_key = v_inbox_key
             AND n.is_read
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
@@ -3005,6 +2705,7 @@ CREATE FUNCTION notifydb.retry_deliveries(p_job_ids bigint[], p_error text, p_de
     AS $$
 DECLARE
     v_max_attempts integer;
+    v_failed_tenants uuid[];
     v_failed_notifications uuid[];
     v_retried bigint;
 BEGIN
@@ -3026,10 +2727,13 @@ BEGIN
         WHERE o.job_id = ANY (p_job_ids)
             AND o.leased_until IS NOT NULL
             AND o.attempts >= v_max_attempts
-        RETURNING o.notification_id
+        RETURNING o.tenant_id, o.notification_id
     )
-    SELECT pg_catalog.array_agg(g.notification_id) INTO v_failed_notifications FROM given_up AS g;
-    PERFORM notifydb._record_delivery_outcome(v_failed_notifications, 'failed');
+
+    SELECT pg_catalog.array_agg(g.tenant_id), pg_catalog.array_agg(g.notification_id)
+    INTO v_failed_tenants, v_failed_notifications
+    FROM given_up AS g;
+    PERFORM notifydb._record_delivery_outcome(v_failed_tenants, v_failed_notifications, 'failed');
 
     UPDATE notifydb.delivery_outbox AS o
     SET leased_until = NULL,
@@ -3086,42 +2790,7 @@ CREATE FUNCTION notifydb.unread_count(p_tenant_id uuid, p_user_id uuid) RETURNS 
     AS $$
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
-    -- The exact counter, less the rows it counts that have expired since
-    -- (from expired_through to now, rows retention has not deleted yet:
-    -- a short range of notifications_unread_expiry_idx). One statement; two
-    -- forms, so that both find the inbox's rows by index.
-    IF p_user_id IS NULL THEN
-        RETURN coalesce((
-            SELECT c.unread - (
-                SELECT pg_catalog.count(*)
-                FROM notifydb.notifications AS n
-                WHERE n.tenant_id = p_tenant_id
-                    AND n.user_id IS NULL
-                    AND n.expires_at > coalesce(c.expired_through, '-infinity')
-                    AND n.expires_at <= pg_catalog.now()
-                    AND n.created_at > coalesce(c.read_horizon, '-infinity')
-                    AND NOT n.is_read
-                    AND n.deleted_at IS NULL
-            )
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(NULL)
-        ), 0);
-    END IF;
-    RETURN coalesce((
-        SELECT c.unread - (
-            SELECT pg_catalog.count(*)
-            FROM notifydb.notifications AS n
-            WHERE n.tenant_id = p_tenant_id
-                AND n.user_id = p_user_id
-                AND n.expires_at > coalesce(c.expired_through, '-infinity')
-                AND n.expires_at <= pg_catalog.now()
-                AND n.created_at > coalesce(c.read_horizon, '-infinity')
-                AND NOT n.is_read
-                AND n.deleted_at IS NULL
-        )
-        FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = p_user_id
-    ), 0);
+    RETURN notifydb._inbox_count(p_tenant_id, p_user_id, 'unread');
 END
 $$;
 
@@ -3143,42 +2812,7 @@ CREATE FUNCTION notifydb.unseen_count(p_tenant_id uuid, p_user_id uuid) RETURNS 
     AS $$
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
-    -- As unread_count: the exact counter, less the rows it counts that have
-    -- expired since expired_through and are still there.
-    IF p_user_id IS NULL THEN
-        RETURN coalesce((
-            SELECT c.unseen - (
-                SELECT pg_catalog.count(*)
-                FROM notifydb.notifications AS n
-                WHERE n.tenant_id = p_tenant_id
-                    AND n.user_id IS NULL
-                    AND n.expires_at > coalesce(c.expired_through, '-infinity')
-                    AND n.expires_at <= pg_catalog.now()
-                    AND n.created_at > coalesce(greatest(c.read_horizon, c.seen_horizon), '-infinity')
-                    AND n.seen_at IS NULL
-                    AND NOT n.is_read
-                    AND n.deleted_at IS NULL
-            )
-            FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = notifydb._inbox_key(NULL)
-        ), 0);
-    END IF;
-    RETURN coalesce((
-        SELECT c.unseen - (
-            SELECT pg_catalog.count(*)
-            FROM notifydb.notifications AS n
-            WHERE n.tenant_id = p_tenant_id
-                AND n.user_id = p_user_id
-                AND n.expires_at > coalesce(c.expired_through, '-infinity')
-                AND n.expires_at <= pg_catalog.now()
-                AND n.created_at > coalesce(greatest(c.read_horizon, c.seen_horizon), '-infinity')
-                AND n.seen_at IS NULL
-                AND NOT n.is_read
-                AND n.deleted_at IS NULL
-        )
-        FROM notifydb.inbox_counters AS c
-        WHERE c.tenant_id = p_tenant_id AND notifydb._inbox_key(c.user_id) = p_user_id
-    ), 0);
+    RETURN notifydb._inbox_count(p_tenant_id, p_user_id, 'unseen');
 END
 $$;
 
@@ -3270,7 +2904,7 @@ COMMENT ON COLUMN notifydb.delivery_outbox.job_type IS 'What the job does; SEND_
 -- Name: COLUMN delivery_outbox.notification_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON COLUMN notifydb.delivery_outbox.notification_id IS 'The notification to deliver; deleting it deletes the job (trigger notifications_delete_jobs).';
+COMMENT ON COLUMN notifydb.delivery_outbox.notification_id IS 'The notification (of tenant_id) to deliver. Kept by triggers rather than a foreign key, whose ON DELETE CASCADE fires once per deleted row: deleting the notification deletes the job, and no job is written without its notification.';
 
 --
 -- Name: COLUMN delivery_outbox.tenant_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
@@ -3421,94 +3055,6 @@ COMMENT ON COLUMN notifydb.event_daily_counts.occurrences IS 'Occurrences of tho
 --
 
 COMMENT ON COLUMN notifydb.event_daily_counts.resolved IS 'How many of those events are resolved now.';
-
---
--- Name: inbox_counters; Type: TABLE; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE TABLE notifydb.inbox_counters (
-    tenant_id uuid NOT NULL,
-    user_id uuid,
-    unread bigint DEFAULT 0 NOT NULL,
-    unseen bigint DEFAULT 0 NOT NULL,
-    unread_newest_at timestamp with time zone,
-    read_horizon timestamp with time zone,
-    read_horizon_at timestamp with time zone,
-    seen_horizon timestamp with time zone,
-    seen_horizon_at timestamp with time zone,
-    expired_through timestamp with time zone,
-    CONSTRAINT inbox_counters_read_horizon_has_time CHECK (((read_horizon IS NULL) = (read_horizon_at IS NULL))),
-    CONSTRAINT inbox_counters_seen_horizon_has_time CHECK (((seen_horizon IS NULL) = (seen_horizon_at IS NULL)))
-)
-WITH (fillfactor='70');
-
-ALTER TABLE notifydb.inbox_counters OWNER TO notifydb_owner;
-
---
--- Name: TABLE inbox_counters; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON TABLE notifydb.inbox_counters IS 'Per-inbox counts of not-deleted notifications, expired ones included (readers subtract those). Maintained by triggers on notifications; private.';
-
---
--- Name: COLUMN inbox_counters.tenant_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.tenant_id IS 'Tenant of the inbox.';
-
---
--- Name: COLUMN inbox_counters.user_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.user_id IS 'User of the inbox; NULL for the tenant-level inbox.';
-
---
--- Name: COLUMN inbox_counters.unread; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.unread IS 'Notifications that count as unread: NOT is_read, not deleted, created after read_horizon, and not expired by expired_through.';
-
---
--- Name: COLUMN inbox_counters.unseen; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.unseen IS 'Notifications that count as unread (see unread) with seen_at NULL and created after seen_horizon.';
-
---
--- Name: COLUMN inbox_counters.unread_newest_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.unread_newest_at IS 'Upper bound of created_at over the unread rows (NULL when none): an unread-only page starts its index scan here instead of wading through newer read rows. Raised by triggers, reset when unread reaches 0, not lowered by reads.';
-
---
--- Name: COLUMN inbox_counters.read_horizon; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.read_horizon IS 'mark_all_read: every notification of the inbox created up to this time is read, whatever its is_read says. NULL: none.';
-
---
--- Name: COLUMN inbox_counters.read_horizon_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.read_horizon_at IS 'When read_horizon was set: the read_at of the notifications it reads.';
-
---
--- Name: COLUMN inbox_counters.seen_horizon; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.seen_horizon IS 'mark_seen: every notification of the inbox created up to this time is seen, whatever its seen_at says. NULL: none.';
-
---
--- Name: COLUMN inbox_counters.seen_horizon_at; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.seen_horizon_at IS 'When seen_horizon was set: the seen_at of the notifications it covers.';
-
---
--- Name: COLUMN inbox_counters.expired_through; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON COLUMN notifydb.inbox_counters.expired_through IS 'Notifications that expire at or before this time are left out of unread and unseen (they had expired when the inbox was last counted from scratch). NULL: none.';
 
 --
 -- Name: retention_policy; Type: TABLE; Schema: notifydb; Owner: notifydb_owner
@@ -3672,11 +3218,18 @@ ALTER TABLE ONLY notifydb.delivery_policy
     ADD CONSTRAINT delivery_policy_pkey PRIMARY KEY (singleton);
 
 --
+-- Name: inbox_counters inbox_counters_pkey; Type: CONSTRAINT; Schema: notifydb; Owner: notifydb_owner
+--
+
+ALTER TABLE ONLY notifydb.inbox_counters
+    ADD CONSTRAINT inbox_counters_pkey PRIMARY KEY (tenant_id, inbox_key);
+
+--
 -- Name: notifications notifications_pkey; Type: CONSTRAINT; Schema: notifydb; Owner: notifydb_owner
 --
 
 ALTER TABLE ONLY notifydb.notifications
-    ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (tenant_id, id);
 
 --
 -- Name: retention_policy retention_policy_pkey; Type: CONSTRAINT; Schema: notifydb; Owner: notifydb_owner
@@ -3709,6 +3262,12 @@ COMMENT ON INDEX notifydb.admin_system_events_created_at_idx IS 'Retention: even
 --
 
 CREATE UNIQUE INDEX admin_system_events_open_fingerprint_idx ON notifydb.admin_system_events USING btree (tenant_id, fingerprint) NULLS NOT DISTINCT WHERE ((fingerprint IS NOT NULL) AND (NOT is_resolved));
+
+--
+-- Name: INDEX admin_system_events_open_fingerprint_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON INDEX notifydb.admin_system_events_open_fingerprint_idx IS 'record_event: one open event per (tenant, fingerprint); repeats bump it.';
 
 --
 -- Name: admin_system_events_open_severity_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
@@ -3795,18 +3354,6 @@ CREATE INDEX delivery_outbox_available_at_idx ON notifydb.delivery_outbox USING 
 CREATE INDEX delivery_outbox_notification_id_idx ON notifydb.delivery_outbox USING btree (notification_id);
 
 --
--- Name: inbox_counters_inbox_key_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
---
-
-CREATE UNIQUE INDEX inbox_counters_inbox_key_idx ON notifydb.inbox_counters USING btree (tenant_id, notifydb._inbox_key(user_id));
-
---
--- Name: INDEX inbox_counters_inbox_key_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
---
-
-COMMENT ON INDEX notifydb.inbox_counters_inbox_key_idx IS 'One counter row per inbox, found by (tenant_id, _inbox_key(user_id)): one equality serves user and tenant-level inboxes, in lookups, joins and ON CONFLICT.';
-
---
 -- Name: notifications_created_at_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
 --
 
@@ -3816,13 +3363,19 @@ CREATE INDEX notifications_created_at_idx ON notifydb.notifications USING btree 
 -- Name: INDEX notifications_created_at_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON INDEX notifydb.notifications_created_at_idx IS 'Retention: finds notifications older than retention_policy.notification_max_age, oldest first.';
+COMMENT ON INDEX notifydb.notifications_created_at_idx IS 'Retention: notifications older than retention_policy.notification_max_age, oldest first.';
 
 --
 -- Name: notifications_dedupe_key_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE UNIQUE INDEX notifications_dedupe_key_idx ON notifydb.notifications USING btree (tenant_id, user_id, dedupe_key) NULLS NOT DISTINCT WHERE (dedupe_key IS NOT NULL);
+CREATE UNIQUE INDEX notifications_dedupe_key_idx ON notifydb.notifications USING btree (tenant_id, inbox_key, dedupe_key) WHERE (dedupe_key IS NOT NULL);
+
+--
+-- Name: INDEX notifications_dedupe_key_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON INDEX notifydb.notifications_dedupe_key_idx IS 'At most one notification per dedupe key and inbox.';
 
 --
 -- Name: notifications_deleted_at_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
@@ -3834,7 +3387,7 @@ CREATE INDEX notifications_deleted_at_idx ON notifydb.notifications USING btree 
 -- Name: INDEX notifications_deleted_at_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON INDEX notifydb.notifications_deleted_at_idx IS 'Retention: finds soft-deleted notifications past retention_policy.deleted_grace, oldest first.';
+COMMENT ON INDEX notifydb.notifications_deleted_at_idx IS 'Retention: soft-deleted notifications past retention_policy.deleted_grace, oldest first.';
 
 --
 -- Name: notifications_expires_at_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
@@ -3846,37 +3399,43 @@ CREATE INDEX notifications_expires_at_idx ON notifydb.notifications USING btree 
 -- Name: INDEX notifications_expires_at_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON INDEX notifydb.notifications_expires_at_idx IS 'Retention: finds notifications past expires_at, oldest first.';
+COMMENT ON INDEX notifydb.notifications_expires_at_idx IS 'Retention: notifications past expires_at, oldest first.';
 
 --
 -- Name: notifications_inbox_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE INDEX notifications_inbox_idx ON notifydb.notifications USING btree (tenant_id, user_id, created_at DESC, id DESC);
+CREATE INDEX notifications_inbox_idx ON notifydb.notifications USING btree (tenant_id, inbox_key, created_at DESC, id DESC);
+
+--
+-- Name: INDEX notifications_inbox_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON INDEX notifydb.notifications_inbox_idx IS 'list_notifications: one inbox, newest first.';
 
 --
 -- Name: notifications_unread_expiry_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE INDEX notifications_unread_expiry_idx ON notifydb.notifications USING btree (tenant_id, user_id, expires_at) WHERE ((expires_at IS NOT NULL) AND (NOT is_read) AND (deleted_at IS NULL));
+CREATE INDEX notifications_unread_expiry_idx ON notifydb.notifications USING btree (tenant_id, inbox_key, expires_at) WHERE ((expires_at IS NOT NULL) AND (NOT is_read) AND (deleted_at IS NULL));
 
 --
 -- Name: INDEX notifications_unread_expiry_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON INDEX notifydb.notifications_unread_expiry_idx IS 'Unread notifications with an expiry per inbox: counts subtract the expired ones still present from inbox_counters.';
+COMMENT ON INDEX notifydb.notifications_unread_expiry_idx IS 'Unread notifications with an expiry per inbox: counts subtract the expired ones still present.';
 
 --
 -- Name: notifications_unread_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE INDEX notifications_unread_idx ON notifydb.notifications USING btree (tenant_id, user_id, created_at DESC, id DESC) WHERE ((NOT is_read) AND (deleted_at IS NULL));
+CREATE INDEX notifications_unread_idx ON notifydb.notifications USING btree (tenant_id, inbox_key, created_at DESC, id DESC) WHERE ((NOT is_read) AND (deleted_at IS NULL));
 
 --
 -- Name: INDEX notifications_unread_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON INDEX notifydb.notifications_unread_idx IS 'Unread, not deleted notifications per inbox, newest first: unread-only pages and mark_all_read.';
+COMMENT ON INDEX notifydb.notifications_unread_idx IS 'Unread, not deleted notifications per inbox, newest first: unread-only pages, mark_all_read and mark_seen.';
 
 --
 -- Name: schema_history_applied_version_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
@@ -3885,124 +3444,124 @@ COMMENT ON INDEX notifydb.notifications_unread_idx IS 'Unread, not deleted notif
 CREATE UNIQUE INDEX schema_history_applied_version_idx ON notifydb.schema_history USING btree (version) WHERE ((kind = 'versioned'::text) AND success);
 
 --
--- Name: delivery_outbox delivery_outbox_check_notifications; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: delivery_outbox delivery_outbox_100_check_notifications; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER delivery_outbox_check_notifications AFTER INSERT ON notifydb.delivery_outbox REFERENCING NEW TABLE AS inserted_jobs FOR EACH STATEMENT EXECUTE FUNCTION notifydb._check_jobs_have_notifications();
+CREATE TRIGGER delivery_outbox_100_check_notifications AFTER INSERT ON notifydb.delivery_outbox REFERENCING NEW TABLE AS inserted_jobs FOR EACH STATEMENT EXECUTE FUNCTION notifydb._check_jobs_have_notifications();
 
 --
--- Name: TRIGGER delivery_outbox_check_notifications ON delivery_outbox; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER delivery_outbox_100_check_notifications ON delivery_outbox; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER delivery_outbox_check_notifications ON notifydb.delivery_outbox IS 'No job without its notification (what the foreign key used to check, once per statement).';
+COMMENT ON TRIGGER delivery_outbox_100_check_notifications ON notifydb.delivery_outbox IS 'No job without its notification (of the same tenant).';
 
 --
--- Name: notifications inbox_counters_after_delete; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: notifications notifications_100_inbox_counters_delete; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER inbox_counters_after_delete AFTER DELETE ON notifydb.notifications REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION notifydb._inbox_counters_after_delete();
+CREATE TRIGGER notifications_100_inbox_counters_delete AFTER DELETE ON notifydb.notifications REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION notifydb._inbox_counters_after_delete();
 
 --
--- Name: TRIGGER inbox_counters_after_delete ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER notifications_100_inbox_counters_delete ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER inbox_counters_after_delete ON notifydb.notifications IS 'Keeps inbox_counters exact under retention''s plain DELETEs.';
+COMMENT ON TRIGGER notifications_100_inbox_counters_delete ON notifydb.notifications IS 'Keeps inbox_counters exact under retention''s DELETEs.';
 
 --
--- Name: notifications inbox_counters_after_insert; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: notifications notifications_100_inbox_counters_insert; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER inbox_counters_after_insert AFTER INSERT ON notifydb.notifications REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notifydb._inbox_counters_after_insert();
+CREATE TRIGGER notifications_100_inbox_counters_insert AFTER INSERT ON notifydb.notifications REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notifydb._inbox_counters_after_insert();
 
 --
--- Name: TRIGGER inbox_counters_after_insert ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER notifications_100_inbox_counters_insert ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER inbox_counters_after_insert ON notifydb.notifications IS 'Keeps inbox_counters exact for inserted rows (functions and bulk loads alike).';
+COMMENT ON TRIGGER notifications_100_inbox_counters_insert ON notifydb.notifications IS 'Keeps inbox_counters exact for inserted rows (functions and bulk loads alike).';
 
 --
--- Name: notifications inbox_counters_after_truncate; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: notifications notifications_100_inbox_counters_truncate; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER inbox_counters_after_truncate AFTER TRUNCATE ON notifydb.notifications FOR EACH STATEMENT EXECUTE FUNCTION notifydb._inbox_counters_after_truncate();
+CREATE TRIGGER notifications_100_inbox_counters_truncate AFTER TRUNCATE ON notifydb.notifications FOR EACH STATEMENT EXECUTE FUNCTION notifydb._inbox_counters_after_truncate();
 
 --
--- Name: TRIGGER inbox_counters_after_truncate ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER notifications_100_inbox_counters_truncate ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER inbox_counters_after_truncate ON notifydb.notifications IS 'Empties inbox_counters when notifications is truncated.';
+COMMENT ON TRIGGER notifications_100_inbox_counters_truncate ON notifydb.notifications IS 'Empties inbox_counters when notifications is truncated.';
 
 --
--- Name: notifications inbox_counters_after_update; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: notifications notifications_100_inbox_counters_update; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER inbox_counters_after_update AFTER UPDATE ON notifydb.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notifydb._inbox_counters_after_update();
+CREATE TRIGGER notifications_100_inbox_counters_update AFTER UPDATE ON notifydb.notifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION notifydb._inbox_counters_after_update();
 
 --
--- Name: TRIGGER inbox_counters_after_update ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER notifications_100_inbox_counters_update ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER inbox_counters_after_update ON notifydb.notifications IS 'Keeps inbox_counters exact for read, unread, seen, soft-delete and any other update.';
+COMMENT ON TRIGGER notifications_100_inbox_counters_update ON notifydb.notifications IS 'Keeps inbox_counters exact for read, unread, seen, soft-delete and any other update.';
 
 --
--- Name: notifications notifications_delete_all_jobs; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: notifications notifications_200_delete_all_jobs; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER notifications_delete_all_jobs AFTER TRUNCATE ON notifydb.notifications FOR EACH STATEMENT EXECUTE FUNCTION notifydb._delete_all_jobs();
+CREATE TRIGGER notifications_200_delete_all_jobs AFTER TRUNCATE ON notifydb.notifications FOR EACH STATEMENT EXECUTE FUNCTION notifydb._delete_all_jobs();
 
 --
--- Name: TRIGGER notifications_delete_all_jobs ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER notifications_200_delete_all_jobs ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER notifications_delete_all_jobs ON notifydb.notifications IS 'Truncating notifications empties the delivery outbox.';
+COMMENT ON TRIGGER notifications_200_delete_all_jobs ON notifydb.notifications IS 'Truncating notifications empties the delivery outbox.';
 
 --
--- Name: notifications notifications_delete_jobs; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: notifications notifications_200_delete_jobs; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER notifications_delete_jobs AFTER DELETE ON notifydb.notifications REFERENCING OLD TABLE AS deleted_notifications FOR EACH STATEMENT EXECUTE FUNCTION notifydb._delete_jobs_of_deleted_notifications();
+CREATE TRIGGER notifications_200_delete_jobs AFTER DELETE ON notifydb.notifications REFERENCING OLD TABLE AS deleted_notifications FOR EACH STATEMENT EXECUTE FUNCTION notifydb._delete_jobs_of_deleted_notifications();
 
 --
--- Name: TRIGGER notifications_delete_jobs ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER notifications_200_delete_jobs ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER notifications_delete_jobs ON notifydb.notifications IS 'Deleting a notification (retention) deletes its delivery job, one join per statement.';
+COMMENT ON TRIGGER notifications_200_delete_jobs ON notifydb.notifications IS 'Deleting a notification (retention) deletes its delivery job, one statement per statement.';
 
 --
--- Name: notifications notifications_enqueue_deliveries; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: notifications notifications_200_enqueue_deliveries; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER notifications_enqueue_deliveries AFTER INSERT ON notifydb.notifications REFERENCING NEW TABLE AS inserted_notifications FOR EACH STATEMENT EXECUTE FUNCTION notifydb._enqueue_deliveries();
+CREATE TRIGGER notifications_200_enqueue_deliveries AFTER INSERT ON notifydb.notifications REFERENCING NEW TABLE AS inserted_notifications FOR EACH STATEMENT EXECUTE FUNCTION notifydb._enqueue_deliveries();
 
 --
--- Name: TRIGGER notifications_enqueue_deliveries ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER notifications_200_enqueue_deliveries ON notifications; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER notifications_enqueue_deliveries ON notifydb.notifications IS 'Transactional outbox: every email/push notification gets its delivery job in the same transaction.';
+COMMENT ON TRIGGER notifications_200_enqueue_deliveries ON notifydb.notifications IS 'Transactional outbox: every email/push notification gets its delivery job in the same transaction.';
 
 --
--- Name: retention_policy retention_policy_check; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: retention_policy retention_policy_100_check; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER retention_policy_check BEFORE INSERT OR DELETE OR UPDATE ON notifydb.retention_policy FOR EACH ROW EXECUTE FUNCTION notifydb._retention_policy_check();
+CREATE TRIGGER retention_policy_100_check BEFORE INSERT OR DELETE OR UPDATE ON notifydb.retention_policy FOR EACH ROW EXECUTE FUNCTION notifydb._retention_policy_check();
 
 --
--- Name: TRIGGER retention_policy_check ON retention_policy; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER retention_policy_100_check ON retention_policy; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER retention_policy_check ON notifydb.retention_policy IS 'Clear 22023 errors for bad settings (before the CHECK constraints fire); the row cannot be deleted.';
+COMMENT ON TRIGGER retention_policy_100_check ON notifydb.retention_policy IS 'Clear 22023 errors for bad settings (before the CHECK constraints fire); the row cannot be deleted.';
 
 --
--- Name: retention_policy retention_policy_no_truncate; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
+-- Name: retention_policy retention_policy_100_no_truncate; Type: TRIGGER; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE TRIGGER retention_policy_no_truncate BEFORE TRUNCATE ON notifydb.retention_policy FOR EACH STATEMENT EXECUTE FUNCTION notifydb._retention_policy_check();
+CREATE TRIGGER retention_policy_100_no_truncate BEFORE TRUNCATE ON notifydb.retention_policy FOR EACH STATEMENT EXECUTE FUNCTION notifydb._retention_policy_check();
 
 --
--- Name: TRIGGER retention_policy_no_truncate ON retention_policy; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+-- Name: TRIGGER retention_policy_100_no_truncate ON retention_policy; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TRIGGER retention_policy_no_truncate ON notifydb.retention_policy IS 'The row cannot be truncated away either.';
+COMMENT ON TRIGGER retention_policy_100_no_truncate ON notifydb.retention_policy IS 'The row cannot be truncated away either.';
 
 --
 -- Name: SCHEMA notifydb; Type: ACL; Schema: -; Owner: notifydb_owner
@@ -4062,30 +3621,6 @@ REVOKE ALL ON FUNCTION notifydb._check_text(p_name text, p_value text, p_min int
 REVOKE ALL ON FUNCTION notifydb._check_up_to(p_up_to timestamp with time zone) FROM PUBLIC;
 
 --
--- Name: FUNCTION _count_behind_horizon(p_tenant_id uuid, p_user_id uuid, p_horizon timestamp with time zone, p_unseen_only boolean, p_read_horizon timestamp with time zone, p_limit bigint); Type: ACL; Schema: notifydb; Owner: notifydb_owner
---
-
-REVOKE ALL ON FUNCTION notifydb._count_behind_horizon(p_tenant_id uuid, p_user_id uuid, p_horizon timestamp with time zone, p_unseen_only boolean, p_read_horizon timestamp with time zone, p_limit bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION _uuid_v7(p_at timestamp with time zone); Type: ACL; Schema: notifydb; Owner: notifydb_owner
---
-
-REVOKE ALL ON FUNCTION notifydb._uuid_v7(p_at timestamp with time zone) FROM PUBLIC;
-
---
--- Name: FUNCTION _counts_as_unread(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_expired_through timestamp with time zone); Type: ACL; Schema: notifydb; Owner: notifydb_owner
---
-
-REVOKE ALL ON FUNCTION notifydb._counts_as_unread(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_expired_through timestamp with time zone) FROM PUBLIC;
-
---
--- Name: FUNCTION _counts_as_unseen(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_seen_horizon timestamp with time zone, p_expired_through timestamp with time zone); Type: ACL; Schema: notifydb; Owner: notifydb_owner
---
-
-REVOKE ALL ON FUNCTION notifydb._counts_as_unseen(p_row notifydb.notifications, p_read_horizon timestamp with time zone, p_seen_horizon timestamp with time zone, p_expired_through timestamp with time zone) FROM PUBLIC;
-
---
 -- Name: FUNCTION _delete_all_jobs(); Type: ACL; Schema: notifydb; Owner: notifydb_owner
 --
 
@@ -4121,6 +3656,12 @@ REVOKE ALL ON FUNCTION notifydb._events_due(p_activity_before timestamp with tim
 
 REVOKE ALL ON FUNCTION notifydb._export_events_page(p_now timestamp with time zone, p_after_created_at timestamp with time zone, p_after_id bigint, p_limit integer, p_activity_before timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION notifydb._export_events_page(p_now timestamp with time zone, p_after_created_at timestamp with time zone, p_after_id bigint, p_limit integer, p_activity_before timestamp with time zone) TO notifydb_retention;
+
+--
+-- Name: FUNCTION _inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+--
+
+REVOKE ALL ON FUNCTION notifydb._inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _inbox_counter_drift(); Type: ACL; Schema: notifydb; Owner: notifydb_owner
@@ -4159,28 +3700,28 @@ REVOKE ALL ON FUNCTION notifydb._inbox_counters_after_update() FROM PUBLIC;
 REVOKE ALL ON FUNCTION notifydb._inbox_key(p_user_id uuid) FROM PUBLIC;
 
 --
--- Name: FUNCTION _lock_inbox_counters(p_tenant_ids uuid[], p_user_ids uuid[]); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _is_counted(p_row notifydb.notifications, p_counters notifydb.inbox_counters, p_counter text); Type: ACL; Schema: notifydb; Owner: notifydb_owner
 --
 
-REVOKE ALL ON FUNCTION notifydb._lock_inbox_counters(p_tenant_ids uuid[], p_user_ids uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION notifydb._is_counted(p_row notifydb.notifications, p_counters notifydb.inbox_counters, p_counter text) FROM PUBLIC;
 
 --
--- Name: FUNCTION _lock_inbox_horizons(p_tenant_id uuid, p_user_id uuid); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _lock_inbox(p_tenant_id uuid, p_inbox_key uuid); Type: ACL; Schema: notifydb; Owner: notifydb_owner
 --
 
-REVOKE ALL ON FUNCTION notifydb._lock_inbox_horizons(p_tenant_id uuid, p_user_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uuid) FROM PUBLIC;
 
 --
--- Name: FUNCTION _lower_read_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[]); Type: ACL; Schema: notifydb; Owner: notifydb_owner
 --
 
-REVOKE ALL ON FUNCTION notifydb._lower_read_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION _lower_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _lower_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_below timestamp with time zone, p_keep_ids uuid[]); Type: ACL; Schema: notifydb; Owner: notifydb_owner
 --
 
-REVOKE ALL ON FUNCTION notifydb._lower_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_below timestamp with time zone, p_keep_ids uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION notifydb._lower_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_below timestamp with time zone, p_keep_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _notifications_due(p_expired_before timestamp with time zone, p_created_before timestamp with time zone, p_deleted_before timestamp with time zone, p_limit bigint, p_lock boolean); Type: ACL; Schema: notifydb; Owner: notifydb_owner
@@ -4210,16 +3751,22 @@ REVOKE ALL ON FUNCTION notifydb._purge_notifications_batch(p_now timestamp with 
 GRANT ALL ON FUNCTION notifydb._purge_notifications_batch(p_now timestamp with time zone, p_batch_size integer) TO notifydb_retention;
 
 --
+-- Name: FUNCTION _raise_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_up_to timestamp with time zone); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+--
+
+REVOKE ALL ON FUNCTION notifydb._raise_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_up_to timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _rebuild_inbox_counters(); Type: ACL; Schema: notifydb; Owner: notifydb_owner
 --
 
 REVOKE ALL ON FUNCTION notifydb._rebuild_inbox_counters() FROM PUBLIC;
 
 --
--- Name: FUNCTION _record_delivery_outcome(p_notification_ids uuid[], p_status text); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+-- Name: FUNCTION _record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text); Type: ACL; Schema: notifydb; Owner: notifydb_owner
 --
 
-REVOKE ALL ON FUNCTION notifydb._record_delivery_outcome(p_notification_ids uuid[], p_status text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION notifydb._record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _retention_cutoffs(p_now timestamp with time zone); Type: ACL; Schema: notifydb; Owner: notifydb_owner
@@ -4254,24 +3801,6 @@ GRANT ALL ON FUNCTION notifydb._retention_lock_key() TO notifydb_retention;
 --
 
 REVOKE ALL ON FUNCTION notifydb._retention_policy_check() FROM PUBLIC;
-
---
--- Name: FUNCTION _set_read_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone); Type: ACL; Schema: notifydb; Owner: notifydb_owner
---
-
-REVOKE ALL ON FUNCTION notifydb._set_read_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone) FROM PUBLIC;
-
---
--- Name: FUNCTION _set_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone); Type: ACL; Schema: notifydb; Owner: notifydb_owner
---
-
-REVOKE ALL ON FUNCTION notifydb._set_seen_horizon(p_tenant_id uuid, p_user_id uuid, p_up_to timestamp with time zone) FROM PUBLIC;
-
---
--- Name: FUNCTION _settle_inserted_rows(p_ids uuid[]); Type: ACL; Schema: notifydb; Owner: notifydb_owner
---
-
-REVOKE ALL ON FUNCTION notifydb._settle_inserted_rows(p_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_deliveries(p_limit integer, p_lease interval); Type: ACL; Schema: notifydb; Owner: notifydb_owner
