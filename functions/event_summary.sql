@@ -9,7 +9,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- One count per severity on the partial unresolved indexes (see V0200);
+    -- One count per severity on the partial unresolved indexes (see schema/V0004__admin_system_events.sql);
     -- severities without events count zero.
     IF p_tenant_id IS NOT NULL THEN
         RETURN QUERY

@@ -32,7 +32,7 @@ BEGIN
     END IF;
 
     -- Any severity (the frequent case): one backward scan of an id-ordered
-    -- index (see V0203) returns the page itself, rows included. All
+    -- index (see schema/V0004__admin_system_events.sql) returns the page itself, rows included. All
     -- tenants' unresolved events take the per-severity probes below.
     IF v_rank = 1 AND p_tenant_id IS NOT NULL AND p_unresolved_only THEN
         RETURN QUERY
@@ -57,7 +57,7 @@ BEGIN
     v_severities := (notifydb._event_severities())[v_rank:];
 
     -- Each severity's newest v_limit ids come from one index range already
-    -- in id order (see V0200), index-only once vacuumed; the newest v_limit
+    -- in id order (see schema/V0004__admin_system_events.sql), index-only once vacuumed; the newest v_limit
     -- of those make the page, and only they are read from the table.
     -- One static query per tenant/unresolved case, so each keeps a cached
     -- plan on its own index (the unresolved ones on the partial indexes).

@@ -7,7 +7,7 @@ SET LOCAL ROLE notifydb_owner;
 --
 -- Walked in (created_at, id) order on admin_system_events_created_at_idx:
 -- created_at never changes, so fingerprint repeats stay HOT updates (see
--- V0302), and an event's last activity is never before its creation, so
+-- schema/V0004__admin_system_events.sql), and an event's last activity is never before its creation, so
 -- the index range created_at < p_activity_before holds every due event.
 -- Rows in that range with recent activity are read and passed over; the
 -- keyset cursor (p_after_created_at, p_after_id) lets the next batch or page

@@ -100,7 +100,7 @@ SELECT throws_ok(
     '23514', NULL, 'details is at most 8 KB'
 );
 
--- Indexes of V0001..V0004 and the history table, definition and all (later
+-- Indexes of the tables' keys and the history table, definition and all (later
 -- migrations' indexes are checked by their features' files).
 SELECT is(
     pg_catalog.pg_get_indexdef(pg_catalog.to_regclass('notifydb.notifications_pkey')),
