@@ -2036,7 +2036,7 @@ CREATE FUNCTION notifydb.event_summary(p_tenant_id uuid DEFAULT NULL::uuid) RETU
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    -- One count per severity on the partial unresolved indexes (see V0200);
+    -- One count per severity on the partial unresolved indexes (see schema/V0004__admin_system_events.sql);
     -- severities without events count zero.
     IF p_tenant_id IS NOT NULL THEN
         RETURN QUERY
@@ -2141,7 +2141,7 @@ BEGIN
     END IF;
 
     -- Any severity (the frequent case): one backward scan of an id-ordered
-    -- index (see V0203) returns the page itself, rows included. All
+    -- index (see schema/V0004__admin_system_events.sql) returns the page itself, rows included. All
     -- tenants' unresolved events take the per-severity probes below.
     IF v_rank = 1 AND p_tenant_id IS NOT NULL AND p_unresolved_only THEN
         RETURN QUERY
@@ -2166,7 +2166,7 @@ BEGIN
     v_severities := (notifydb._event_severities())[v_rank:];
 
     -- Each severity's newest v_limit ids come from one index range already
-    -- in id order (see V0200), index-only once vacuumed; the newest v_limit
+    -- in id order (see schema/V0004__admin_system_events.sql), index-only once vacuumed; the newest v_limit
     -- of those make the page, and only they are read from the table.
     -- One static query per tenant/unresolved case, so each keeps a cached
     -- plan on its own index (the unresolved ones on the partial indexes).
@@ -2892,7 +2892,7 @@ COMMENT ON TABLE notifydb.delivery_outbox IS 'Transactional outbox of delivery j
 -- Name: COLUMN delivery_outbox.job_id; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON COLUMN notifydb.delivery_outbox.job_id IS 'Primary key, renewed by every claim: it names the latest claim, and complete/retry_deliveries act only on that one. Increases with time; a delivery across attempts is its notification_id.';
+COMMENT ON COLUMN notifydb.delivery_outbox.job_id IS 'With tenant_id the primary key; renewed by every claim: it names the latest claim, and complete/retry_deliveries act only on that one. Increases with time; a delivery across attempts is its notification_id.';
 
 --
 -- Name: COLUMN delivery_outbox.job_type; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
@@ -3208,7 +3208,7 @@ ALTER TABLE ONLY notifydb.admin_system_events
 --
 
 ALTER TABLE ONLY notifydb.delivery_outbox
-    ADD CONSTRAINT delivery_outbox_pkey PRIMARY KEY (job_id);
+    ADD CONSTRAINT delivery_outbox_pkey PRIMARY KEY (tenant_id, job_id);
 
 --
 -- Name: delivery_policy delivery_policy_pkey; Type: CONSTRAINT; Schema: notifydb; Owner: notifydb_owner
@@ -3348,10 +3348,34 @@ COMMENT ON INDEX notifydb.admin_system_events_tenant_severity_idx IS 'list_event
 CREATE INDEX delivery_outbox_available_at_idx ON notifydb.delivery_outbox USING btree (available_at);
 
 --
+-- Name: INDEX delivery_outbox_available_at_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON INDEX notifydb.delivery_outbox_available_at_idx IS 'claim_deliveries: the jobs due longest first.';
+
+--
+-- Name: delivery_outbox_job_id_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE INDEX delivery_outbox_job_id_idx ON notifydb.delivery_outbox USING btree (job_id);
+
+--
+-- Name: INDEX delivery_outbox_job_id_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON INDEX notifydb.delivery_outbox_job_id_idx IS 'complete_deliveries, retry_deliveries and delivery_contents: a claim by its job id.';
+
+--
 -- Name: delivery_outbox_notification_id_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner
 --
 
 CREATE INDEX delivery_outbox_notification_id_idx ON notifydb.delivery_outbox USING btree (notification_id);
+
+--
+-- Name: INDEX delivery_outbox_notification_id_idx; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON INDEX notifydb.delivery_outbox_notification_id_idx IS 'Deleting notifications deletes their jobs by index probe.';
 
 --
 -- Name: notifications_created_at_idx; Type: INDEX; Schema: notifydb; Owner: notifydb_owner

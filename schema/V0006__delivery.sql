@@ -37,7 +37,9 @@ CREATE TABLE notifydb.delivery_outbox (
     leased_until timestamptz,
     last_error text,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT delivery_outbox_pkey PRIMARY KEY (job_id),
+    -- tenant_id first, as in every tenant-owned key: a tenant's jobs can
+    -- live on one node with its notifications.
+    CONSTRAINT delivery_outbox_pkey PRIMARY KEY (tenant_id, job_id),
     CONSTRAINT delivery_outbox_job_type_check CHECK (job_type IN ('SEND_NOTIFICATION')),
     CONSTRAINT delivery_outbox_channel_check CHECK (channel IN ('email', 'push')),
     CONSTRAINT delivery_outbox_attempts_not_negative CHECK (attempts >= 0),
@@ -52,6 +54,11 @@ CREATE TABLE notifydb.delivery_outbox (
 -- vacuum it long before the default 20 % of dead rows piles up.
 WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000);
 
+-- complete_deliveries, retry_deliveries and delivery_contents find a claim
+-- by its job id alone: that id is all a relay holds.
+CREATE INDEX delivery_outbox_job_id_idx
+ON notifydb.delivery_outbox (job_id);
+
 -- Claims take the jobs that have been due longest.
 CREATE INDEX delivery_outbox_available_at_idx
 ON notifydb.delivery_outbox (available_at);
@@ -64,7 +71,7 @@ ON notifydb.delivery_outbox (notification_id);
 COMMENT ON TABLE notifydb.delivery_outbox IS
 'Transactional outbox of delivery jobs (SEND_NOTIFICATION for email/push notifications), drained by relays with claim/complete/retry_deliveries. A job exists exactly while its delivery is pending. Private.';
 COMMENT ON COLUMN notifydb.delivery_outbox.job_id IS
-'Primary key, renewed by every claim: it names the latest claim, and complete/retry_deliveries act only on that one. Increases with time; a delivery across attempts is its notification_id.';
+'With tenant_id the primary key; renewed by every claim: it names the latest claim, and complete/retry_deliveries act only on that one. Increases with time; a delivery across attempts is its notification_id.';
 COMMENT ON COLUMN notifydb.delivery_outbox.job_type IS
 'What the job does; SEND_NOTIFICATION delivers the notification on its channel.';
 COMMENT ON COLUMN notifydb.delivery_outbox.notification_id IS
@@ -94,3 +101,9 @@ CREATE SEQUENCE notifydb.announcement_seq AS bigint;
 
 COMMENT ON SEQUENCE notifydb.announcement_seq IS
 'Numbers the NOTIFY notifydb announcements (the payload''s seq), so Postgres never folds two of them into one. Unique, increasing within a session, not gap-free. Private.';
+COMMENT ON INDEX notifydb.delivery_outbox_job_id_idx IS
+'complete_deliveries, retry_deliveries and delivery_contents: a claim by its job id.';
+COMMENT ON INDEX notifydb.delivery_outbox_available_at_idx IS
+'claim_deliveries: the jobs due longest first.';
+COMMENT ON INDEX notifydb.delivery_outbox_notification_id_idx IS
+'Deleting notifications deletes their jobs by index probe.';
