@@ -18,9 +18,8 @@ from psycopg.types.json import Jsonb
 
 ROUTINES = ("function", "procedure")
 
-# Argument modes that are not part of a routine's call signature; OUT
-# arguments are for procedures (PostgreSQL 14 and later).
-_NOT_CALLED = {enums.FunctionParameterMode.FUNC_PARAM_OUT, enums.FunctionParameterMode.FUNC_PARAM_TABLE}
+# Argument modes that are not part of a routine's signature (proargtypes).
+_NOT_IN_SIGNATURE = {enums.FunctionParameterMode.FUNC_PARAM_OUT, enums.FunctionParameterMode.FUNC_PARAM_TABLE}
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,7 @@ def _relation(node: ast.RangeVar, name: str | None = None) -> str:
 
 def _routine(stmt: ast.CreateFunctionStmt) -> Definition:
     kind = "procedure" if stmt.is_procedure else "function"
-    args = tuple(
-        RawStream()(p.argType) for p in stmt.parameters or () if stmt.is_procedure or p.mode not in _NOT_CALLED
-    )
+    args = tuple(RawStream()(p.argType) for p in stmt.parameters or () if p.mode not in _NOT_IN_SIGNATURE)
     name = RawStream()(ast.ObjectWithArgs(objname=stmt.funcname, args_unspecified=True))
     return Definition(kind, name, args=args)
 
@@ -106,7 +103,7 @@ END, CASE
             AND p.oid = pg_catalog.to_regprocedure(o.target)
             AND (p.prokind = 'p') = (o.kind = 'procedure')
     )
-    ELSE pg_catalog.to_regclass(o.target)
+    ELSE pg_catalog.to_regclass(o.target)::pg_catalog.oid
 END
 FROM pg_catalog.jsonb_to_recordset(%s) AS o (n integer, kind text, name text, target text, args text[])
 ORDER BY o.n
