@@ -55,7 +55,7 @@ def not_in_one_file(dsn: str) -> list[str]:
             for identity in identities(conn, definitions(path.read_text())):
                 defined_by[identity].add(path.relative_to(PROJECT_ROOT).as_posix())
         catalog = names(conn, conn.execute(CATALOG_OBJECTS).fetchall())
-    assert len(catalog) > len(FILES), "the query finds notifydb's objects"
+    assert catalog, "the query finds notifydb's objects"
     return [
         f"{identity}: {', '.join(sorted(defined_by[identity])) or 'no file'}"
         for identity in catalog
