@@ -27,7 +27,9 @@ class Definition:
     """One object a CREATE statement defines, named as the statement names it."""
 
     kind: str  # table, materialized view, view, sequence, index, function, procedure, trigger
-    name: str  # quoted, schema-qualified if the statement qualifies it (indexes: as their table); triggers: bare
+    # Quoted, schema-qualified if the statement qualifies it (an index: as its
+    # table); a trigger's is bare, as pg_trigger has it.
+    name: str
     table: str | None = None  # triggers: their table, quoted
     args: tuple[str, ...] = ()  # functions and procedures: the argument types of the call signature
 
@@ -87,7 +89,7 @@ def definitions(sql_text: str) -> list[Definition]:
 # them. to_regprocedure raises (not NULL) for an unknown argument type: a
 # routine whose types do not all exist does not exist either.
 _FIND = """
-SELECT o.n, CASE
+SELECT CASE
     WHEN o.kind = 'trigger' THEN 'pg_trigger'
     WHEN o.kind IN ('function', 'procedure') THEN 'pg_proc'
     ELSE 'pg_class'
@@ -142,7 +144,7 @@ def names(conn: psycopg.Connection, objects: list[tuple[str, int]]) -> list[str]
     Printed with only pg_catalog on the search_path, so that every other
     schema is named whatever the session's search_path: ``function
     notifydb.mark_read(uuid,uuid,uuid[])``, ``trigger t on notifydb.notifications``.
-    Needs a transaction, which keeps the session's search_path.
+    Needs a transaction: the search_path is changed for it alone, and put back.
     """
     (path,) = conn.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()
     conn.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)")
@@ -153,21 +155,16 @@ def names(conn: psycopg.Connection, objects: list[tuple[str, int]]) -> list[str]
 
 def identities(conn: psycopg.Connection, defined: list[Definition]) -> list[str]:
     """The catalog's identities of those of ``defined`` that exist now, in order
-    (a function only if one of that kind has that signature). Needs a transaction."""
+    (a routine only if one of that kind has that signature). Needs a transaction."""
     if not defined:
         return []
-    rows = conn.execute(
-        _FIND,
-        (
-            Jsonb(
-                [
-                    {"n": n, "kind": d.kind, "name": d.name, "target": d.target, "args": list(d.args)}
-                    for n, d in enumerate(defined)
-                ]
-            ),
-        ),
-    ).fetchall()
-    return names(conn, [(catalog, oid) for _, catalog, oid in rows if oid is not None])
+    wanted = [
+        {"n": n, "kind": d.kind, "name": d.name, "target": d.target, "args": list(d.args)}
+        for n, d in enumerate(defined)
+    ]
+    rows = conn.execute(_FIND, (Jsonb(wanted),)).fetchall()
+    found = names(conn, [(catalog, oid) for catalog, oid in rows if oid is not None])
+    return list(dict.fromkeys(found))  # once each, though a file may create an object twice
 
 
 def drop_statement(identity: str) -> sql.Composable:
