@@ -108,6 +108,7 @@ def test_a_changed_script_drops_what_it_no_longer_defines_first(fresh_dsn: str, 
     assert len(plan) == 2
     result = migrate(fresh_dsn, scripts)
     assert result.returncode == 0, result.stderr
+    assert "; dropped function notifydb.zz_add(integer))" in result.stdout
     assert not exists(fresh_dsn, "notifydb.zz_add(integer)")
     assert last_row(fresh_dsn, function.relative_to(scripts).as_posix())[0] == [
         "function notifydb.zz_add(integer,integer)"

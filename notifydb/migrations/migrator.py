@@ -257,8 +257,9 @@ class Migrator:
         # the old signature and the new; other sessions see both changes at
         # commit. What something still depends on (a trigger the script
         # repoints, say) is dropped once the script ran.
+        dropped = _to_drop(conn, step)
         later = []
-        for identity in _to_drop(conn, step):
+        for identity in dropped:
             try:
                 with conn.transaction():  # a savepoint, to carry on after 2BP01
                     conn.execute(drop_statement(identity))
@@ -272,7 +273,7 @@ class Migrator:
         for identity in later:
             conn.execute(drop_statement(identity))
         history.record(conn, script, _ms_since(started), success=True, defines=identities(conn, recorded))
-        return _applied(script, started)
+        return _applied(script, started, dropped)
 
     def _apply_without_transaction(self, conn: psycopg.Connection, script: Script) -> str:
         with conn.transaction():
@@ -372,5 +373,6 @@ def _ms_since(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-def _applied(script: Script, started: float) -> str:
-    return f"applied {script.name} ({script.kind}, {_ms_since(started)} ms)"
+def _applied(script: Script, started: float, dropped: list[str] | None = None) -> str:
+    also = f"; dropped {', '.join(dropped)}" if dropped else ""
+    return f"applied {script.name} ({script.kind}, {_ms_since(started)} ms{also})"
