@@ -40,7 +40,8 @@ def test_a_repeat_in_a_later_transaction_bumps_last_seen_at(db):
 
 
 def test_a_repeat_is_a_hot_update(db):
-    """No index holds a column a repeat changes (schema/V0004__admin_system_events.sql): the bump writes no index entries."""
+    """No index holds a column a repeat changes (see schema/V0004__admin_system_events.sql):
+    the bump writes no index entries."""
     tenant = uuid.uuid4()
     first = db.execute(RECORD, ("low", "disk 80% full", Jsonb({"pct": 80}), tenant, "disk")).fetchone()[0]
 

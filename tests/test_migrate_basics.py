@@ -10,13 +10,14 @@ from pathlib import Path
 
 import psycopg
 
+from notifydb.migrations.scripts import REPEATABLE_DIRS
 from tests.support.cli import PROJECT_ROOT, run_cli
 from tests.support.scripts_copy import add_versioned, copy_scripts
 
 VERSIONED = sorted(p.name for p in (PROJECT_ROOT / "schema").glob("V*.sql"))
-REPEATABLE = sorted(
-    p.name for folder in ("functions", "retention", "triggers") for p in (PROJECT_ROOT / folder).glob("*.sql")
-)
+# In the order migrate applies them: by folder, then name.
+REPEATABLE_PATHS = [p for folder in REPEATABLE_DIRS for p in sorted((PROJECT_ROOT / folder).glob("*.sql"))]
+REPEATABLE = sorted(p.name for p in REPEATABLE_PATHS)
 
 
 def history(dsn: str) -> list[tuple]:
@@ -62,9 +63,7 @@ def expected_plan_line(path: Path) -> str:
 def test_dry_run_prints_the_plan_and_changes_nothing(fresh_dsn: str) -> None:
     result = run_cli("migrate", "--dry-run", "--dsn", fresh_dsn)
     assert result.returncode == 0, result.stderr
-    scripts = [PROJECT_ROOT / "schema" / name for name in VERSIONED] + sorted(
-        path for folder in ("functions", "retention", "triggers") for path in (PROJECT_ROOT / folder).glob("*.sql")
-    )
+    scripts = [PROJECT_ROOT / "schema" / name for name in VERSIONED] + REPEATABLE_PATHS
     assert result.stdout.splitlines() == [expected_plan_line(path) for path in scripts]
     assert any(line.endswith("  non-transactional") for line in result.stdout.splitlines())
     assert not schema_exists(fresh_dsn)

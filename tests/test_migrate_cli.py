@@ -80,6 +80,19 @@ def test_a_misnamed_script_is_one_clear_line(fresh_dsn: str, tmp_path) -> None:
     assert "schema/add_table.sql: versioned scripts are named V<number>__<description>.sql" in line
 
 
+@pytest.mark.parametrize("command", [("migrate",), ("migrate", "--dry-run"), ("status",)])
+@pytest.mark.parametrize("layout", ["no-such-dir", "no-schema-folder"])
+def test_a_scripts_dir_that_is_not_one_is_one_clear_line(fresh_dsn: str, tmp_path, command, layout: str) -> None:
+    scripts = tmp_path / "no" / "such" / "dir"
+    if layout == "no-schema-folder":
+        (scripts / "functions").mkdir(parents=True)
+        (scripts / "functions" / "f.sql").write_text("SELECT 1;\n")
+    line = one_line(run_cli(*command, "--dsn", fresh_dsn, "--scripts-dir", str(scripts)), "notifydb: ")
+    expected = "does not exist" if layout == "no-such-dir" else "has no schema/ folder"
+    assert line == f"notifydb: scripts directory {scripts} {expected}"
+    assert not schema_exists(fresh_dsn)
+
+
 def test_runner_test_passes_pytest_exit_code_on() -> None:
     # Selects nothing, so no test (and no server) runs: pytest exits 5.
     result = run_cli("test", "-q", "-p", "no:cacheprovider", "-k", "no_such_test_xyz", timeout=300)

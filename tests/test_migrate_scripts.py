@@ -61,3 +61,17 @@ def test_a_script_the_runner_cannot_place_is_refused(tmp_path: Path, files: dict
         write(tmp_path, relative, content)
     with pytest.raises(ScriptLayoutError, match=re.escape(message)):
         discover_versioned(tmp_path)
+
+
+def test_repeatable_scripts_come_by_folder_then_name(tmp_path: Path) -> None:
+    for relative in ("triggers/a.sql", "retention/b.sql", "functions/c.sql", "retention/a.sql", "retention/cron/x.sql"):
+        write(tmp_path, relative, LF_SCRIPT)
+    names = [script.name for script in discover_repeatable(tmp_path)]
+    assert names == ["functions/c.sql", "retention/a.sql", "retention/b.sql", "triggers/a.sql"]
+
+
+def test_a_repeatable_script_may_not_be_non_transactional(tmp_path: Path) -> None:
+    write(tmp_path, "functions/f.sql", b"-- notifydb:no-transaction\nSELECT 1;\n")
+    message = "functions/f.sql: -- notifydb:no-transaction is for versioned scripts only"
+    with pytest.raises(ScriptLayoutError, match=re.escape(message)):
+        discover_repeatable(tmp_path)

@@ -1,4 +1,4 @@
-"""`migrate`: apply pending versioned scripts, then changed repeatable ones."""
+"""`migrate`: apply pending versioned scripts, then changed repeatable ones, in one transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from notifydb.migrations import MigrateOptions, MigrationError, Migrator
-from notifydb.migrations.migrator import plan
 from notifydb.migrations.scripts import default_root
 from notifydb.migrations.status import EXIT_CODES
 
@@ -17,7 +16,7 @@ def add_migration_options(parser: argparse.ArgumentParser) -> None:
         "--scripts-dir",
         type=Path,
         default=None,
-        help="folder holding schema/, functions/ and retention/ (default: the ones shipped with notifydb)",
+        help="folder holding schema/, functions/, retention/ and triggers/ (default: the ones shipped with notifydb)",
     )
 
 
@@ -27,7 +26,9 @@ def migrator_from_args(args: argparse.Namespace, options: MigrateOptions | None 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "migrate", parents=[common], help="apply pending versioned scripts, then changed repeatable ones"
+        "migrate",
+        parents=[common],
+        help="apply pending versioned scripts, then changed repeatable ones, in one transaction",
     )
     add_migration_options(parser)
     parser.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
@@ -47,7 +48,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         "--lock-retries",
         type=int,
         default=MigrateOptions.lock_retries,
-        help="how often a script that hit the lock timeout is retried, with backoff (default %(default)s)",
+        help="how often a transaction that hit the lock timeout is retried, with backoff (default %(default)s)",
     )
     parser.set_defaults(run=run)
 
@@ -62,24 +63,36 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _print_plan(migrator)
     try:
-        applied = migrator.migrate()
+        steps = migrator.migrate()
     except MigrationError as exc:
         print(f"notifydb migrate: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(f"migrate: applied {len(applied)} script(s)" if applied else "migrate: already up to date")
+    applied = sum(1 for step in steps if step.script)
+    removed = len(steps) - applied
+    if not steps:
+        print("migrate: already up to date")
+    else:
+        print(f"migrate: applied {applied} script(s)" + (f", removed {removed}" if removed else ""))
     return 0
 
 
 def _print_plan(migrator: Migrator) -> int:
-    """The plan, and exit 4 (as migrate would) when applied scripts drifted."""
-    scripts, report = migrator.inspect()
+    """The plan in the order migrate would follow, and exit 4 (as migrate
+    would) when applied scripts drifted."""
+    report, steps = migrator.preview()
     drift = report.with_state("modified", "missing")
     for state in drift:
         print(f"refuse  {state.script}: {state.state}")
-    to_apply = plan(scripts, report)
-    if not to_apply:
+    if not steps:
         print("dry run: nothing to apply")
-    for script in to_apply:
-        mode = "transactional" if script.transactional else "non-transactional"
-        print(f"would apply  {script.name}  {script.kind}  sha256:{script.checksum}  {mode}")
+    for step, drops in steps:
+        script = step.script
+        why = "was deleted" if script is None else "no longer defines it"
+        for identity in drops:
+            print(f"would drop  {identity}  ({step.name} {why})")
+        if script is None:
+            print(f"would record  {step.name}  removed")
+        else:
+            mode = "transactional" if script.transactional else "non-transactional"
+            print(f"would apply  {script.name}  {script.kind}  sha256:{script.checksum}  {mode}")
     return EXIT_CODES["modified"] if drift else 0

@@ -1,4 +1,4 @@
-"""`status`: what is applied, pending, modified or failed (exit 0 only when up to date)."""
+"""`status`: what is applied, pending, modified, failed or removed (exit 0 only when up to date)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "status",
         parents=[common],
-        help="show applied, pending, modified and failed scripts",
-        description="Exit codes: 0 up to date, 3 pending, 4 modified or missing, 5 failed.",
+        help="show applied, pending, modified, failed and removed scripts",
+        description="Exit codes: 0 up to date, 3 pending or removed (repeatable scripts deleted from disk,"
+        " whose objects migrate drops), 4 modified or missing, 5 failed.",
     )
     add_migration_options(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

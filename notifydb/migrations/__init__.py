@@ -1,4 +1,4 @@
-"""The migration runner: versioned scripts in schema/, repeatable ones in functions/ and retention/."""
+"""The migration runner: versioned scripts in schema/, repeatable ones in functions/, retention/ and triggers/."""
 
 from notifydb.migrations.migrator import MigrateOptions, MigrationError, Migrator
 from notifydb.migrations.scripts import Script, discover_scripts

@@ -1,4 +1,11 @@
-"""Planning and applying migrations safely on a live database."""
+"""Planning and applying migrations safely on a live database.
+
+A run is one transaction: every pending versioned script, every removal of a
+repeatable script deleted from disk and every changed repeatable script apply
+together, history rows included, or none does. A non-transactional script
+(the ``-- notifydb:no-transaction`` header) splits the run: what came before
+it commits, it runs alone, and the rest is a new transaction.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,9 @@ import psycopg
 from psycopg import errors, sql
 
 from notifydb.migrations import history
+from notifydb.migrations.history import HistoryRow
 from notifydb.migrations.lock import LockNotAcquired, migration_lock
+from notifydb.migrations.objects import ROUTINES, Definition, definitions, drop_statement, identities
 from notifydb.migrations.scripts import Script, discover_scripts
 from notifydb.migrations.status import EXIT_CODES, StatusReport, compare
 
@@ -25,19 +34,47 @@ class MigrationError(Exception):
         self.exit_code = exit_code
 
 
+class _Blocked(Exception):
+    """A statement of ``where`` hit lock_timeout (55P03): its transaction is retried."""
+
+    def __init__(self, where: str, exc: errors.LockNotAvailable) -> None:
+        super().__init__(exc.diag.message_primary)
+        self.where = where
+
+
 @dataclass(frozen=True)
 class MigrateOptions:
     lock_wait: float = 60.0  # seconds to wait for another runner's advisory lock
     lock_timeout_ms: int = 5000  # each DDL statement gives up on a table lock after this
-    lock_retries: int = 5  # retries of a script that hit lock_timeout (SQLSTATE 55P03)
+    lock_retries: int = 5  # retries of a transaction that hit lock_timeout (SQLSTATE 55P03)
     retry_backoff: float = 1.0  # seconds before the first retry; doubles each time
 
 
-def describe_error(script: Script, exc: psycopg.Error, offset: int = 0) -> str:
-    """One readable paragraph: the file and line, the server's message and its context."""
+@dataclass(frozen=True)
+class Step:
+    """One thing migrate does: apply a script, or remove a repeatable script deleted from disk."""
+
+    name: str
+    script: Script | None  # None: the script was deleted from disk and what it defined is dropped
+    applied: HistoryRow | None  # the script's last application, if any
+
+    @property
+    def transactional(self) -> bool:
+        return self.script is None or self.script.transactional
+
+    @property
+    def defined(self) -> list[str]:
+        """What a repeatable script defined when it was last applied."""
+        return (self.applied.defines or []) if self.applied else []
+
+
+def _line(text: str, index: int) -> int:
+    return text[:index].count("\n") + 1
+
+
+def describe_error(where: str, exc: psycopg.Error) -> str:
+    """One readable paragraph: where it failed, the server's message and its context."""
     diag = exc.diag
-    position = offset + int(diag.statement_position or 1) - 1
-    where = f"{script.name}:{script.sql[:position].count(chr(10)) + 1}"
     message = diag.message_primary or str(exc).strip()
     lines = [f"{where}: {message} (SQLSTATE {diag.sqlstate})"]
     extras = (("detail", diag.message_detail), ("hint", diag.message_hint), ("context", diag.context))
@@ -45,11 +82,49 @@ def describe_error(script: Script, exc: psycopg.Error, offset: int = 0) -> str:
     return "\n".join(lines)
 
 
-def plan(scripts: list[Script], report: StatusReport) -> list[Script]:
-    """What migrate applies, in order (versioned, then repeatable): the very
-    texts ``report`` compared, so a file edited meanwhile is not applied unchecked."""
+def plan(scripts: list[Script], report: StatusReport, rows: list[HistoryRow]) -> list[Step]:
+    """What migrate does, in order: pending versioned scripts, removals (the
+    last applied first, as it may use what earlier ones defined), then changed
+    repeatable scripts. The very texts ``report`` compared, so a file edited
+    meanwhile is not applied unchecked."""
+    applied = {name: row for name, row in history.latest(rows).items() if not row.removed}
     to_apply = {s.script for s in report.with_state("pending", "failed")}
-    return [s for s in scripts if s.name in to_apply]
+    steps = [Step(s.name, s, applied.get(s.name)) for s in scripts if s.name in to_apply]
+    removals = [Step(s.script, None, applied[s.script]) for s in reversed(report.with_state("removed"))]
+    versioned = [s for s in steps if s.script and s.script.kind == "versioned"]
+    repeatable = [s for s in steps if s.script and s.script.kind == "repeatable"]
+    return versioned + removals + repeatable
+
+
+def _groups(steps: list[Step]) -> list[list[Step]]:
+    """Consecutive transactional steps share a transaction; a non-transactional one runs alone."""
+    groups: list[list[Step]] = []
+    for step in steps:
+        if step.transactional and groups and groups[-1][-1].transactional:
+            groups[-1].append(step)
+        else:
+            groups.append([step])
+    return groups
+
+
+def _recorded(script: Script) -> list[Definition]:
+    """What history records of ``script``: the functions, procedures and triggers it creates."""
+    try:
+        found = definitions(script.sql)
+    except pglast.parser.ParseError as exc:
+        message, index = exc.args
+        raise MigrationError(f"{script.name}:{_line(script.sql, index)}: {message}") from exc
+    return [d for d in found if d.kind in (*ROUTINES, "trigger")]
+
+
+def _to_drop(conn: psycopg.Connection, step: Step) -> list[str]:
+    """What ``step`` drops, dependents first: all a removed script defined, or
+    what a changed one defined but defines no more (by the catalog's identities
+    now, so ``timestamptz`` and ``timestamp with time zone`` are the same)."""
+    if step.script is None or not step.defined:
+        return list(reversed(step.defined))
+    still = identities(conn, _recorded(step.script))
+    return [identity for identity in reversed(step.defined) if identity not in still]
 
 
 class Migrator:
@@ -84,19 +159,28 @@ class Migrator:
         with self._connect() as conn:
             return scripts, compare(scripts, history.read(conn))
 
-    def migrate(self) -> list[Script]:
-        """Apply everything pending; returns the scripts applied."""
+    def preview(self) -> tuple[StatusReport, list[tuple[Step, list[str]]]]:
+        """What migrate would do, changing nothing: each step with what it drops first."""
+        scripts = discover_scripts(self.root)
+        with self._connect() as conn:
+            rows = history.read(conn)
+            report = compare(scripts, rows)
+            with conn.transaction(force_rollback=True):
+                return report, [(step, _to_drop(conn, step)) for step in plan(scripts, report, rows)]
+
+    def migrate(self) -> list[Step]:
+        """Apply everything pending; returns the steps taken."""
+        scripts = discover_scripts(self.root)  # a wrong folder fails before anything is touched
         with self._connect() as lock_conn, self._connect() as conn:
             try:
                 with migration_lock(lock_conn, self.options.lock_wait):
-                    history.bootstrap(conn)
-                    scripts = discover_scripts(self.root)
-                    report = compare(scripts, history.read(conn))
+                    rows = history.read(conn)
+                    report = compare(scripts, rows)
                     self._refuse_drift(report)
-                    to_apply = plan(scripts, report)
-                    for script in to_apply:
-                        self._apply_with_retries(conn, script)
-                    return to_apply
+                    steps = plan(scripts, report, rows)
+                    for group in _groups(steps):
+                        self._apply_with_retries(conn, group)
+                    return steps
             except LockNotAcquired as exc:
                 raise MigrationError(str(exc)) from exc
 
@@ -111,52 +195,104 @@ class Migrator:
                 exit_code=EXIT_CODES["modified"],
             )
 
-    def _apply_with_retries(self, conn: psycopg.Connection, script: Script) -> None:
+    def _apply_with_retries(self, conn: psycopg.Connection, group: list[Step]) -> None:
+        """Apply ``group``; when a statement hits lock_timeout, all of it again from the start."""
         delay = self.options.retry_backoff
         for attempt in range(self.options.lock_retries + 1):
             try:
-                self._apply(conn, script)
-                return
-            except errors.LockNotAvailable as exc:
+                done = self._apply_group(conn, group)
+            except _Blocked as blocked:
                 if attempt == self.options.lock_retries:
                     raise MigrationError(
-                        f"{script.name}: still blocked by other sessions' locks after"
-                        f" {attempt + 1} attempts (lock_timeout {self.options.lock_timeout_ms} ms):"
-                        f" {exc.diag.message_primary}"
-                    ) from exc
-                self.log(f"{script.name}: lock_timeout, retrying in {delay:g} s")
+                        f"{blocked.where}: still blocked by other sessions' locks after"
+                        f" {attempt + 1} attempts (lock_timeout {self.options.lock_timeout_ms} ms): {blocked}"
+                    ) from blocked
+                again = f"its transaction ({len(group)} steps)" if len(group) > 1 else "it"
+                self.log(f"{blocked.where}: lock_timeout, retrying {again} in {delay:g} s")
                 time.sleep(delay)
                 delay *= 2
+                continue
+            for line in done:
+                self.log(line)
+            return
 
-    def _apply(self, conn: psycopg.Connection, script: Script) -> None:
-        started = time.monotonic()
-        if script.transactional:
-            self._apply_in_transaction(conn, script, started)
-        else:
-            self._apply_without_transaction(conn, script, started)
-        elapsed = time.monotonic() - started
-        self.log(f"applied {script.name} ({script.kind}, {elapsed * 1000:.0f} ms)")
-
-    def _apply_in_transaction(self, conn: psycopg.Connection, script: Script, started: float) -> None:
+    def _apply_group(self, conn: psycopg.Connection, group: list[Step]) -> list[str]:
+        """Apply one transaction's steps, or one non-transactional script; returns what to log."""
+        if not group[0].transactional:
+            (step,) = group
+            return [self._apply_without_transaction(conn, step.script)]
+        done = []
         with conn.transaction():
-            if script.kind == "repeatable":
-                # Like pg_dump: bodies are checked when called, so file order
-                # among functions/ does not matter. The tests call them all.
-                conn.execute("SET LOCAL check_function_bodies = off")
-            self._execute_statements(conn, script)
-            history.record(conn, script, _ms_since(started), success=True)
+            # The runner's own table, created with the first scripts: a first
+            # run that fails leaves nothing behind.
+            history.bootstrap(conn)
+            for step in group:
+                started = time.monotonic()
+                try:
+                    self._reset_session(conn)
+                    done.append(self._apply_step(conn, step, started))
+                except errors.LockNotAvailable as exc:
+                    raise _Blocked(step.name, exc) from exc
+                except psycopg.Error as exc:
+                    where = step.name if step.script else f"{step.name} (removed)"
+                    raise MigrationError(describe_error(where, exc)) from exc
+        return done
 
-    def _apply_without_transaction(self, conn: psycopg.Connection, script: Script, started: float) -> None:
+    def _apply_step(self, conn: psycopg.Connection, step: Step, started: float) -> str:
+        """Apply one step inside the run's transaction; returns the line to log after the commit."""
+        script = step.script
+        if script is None:
+            dropped = _to_drop(conn, step)
+            for identity in dropped:
+                conn.execute(drop_statement(identity))
+            history.record_removal(conn, step.applied, _ms_since(started), dropped)
+            return f"removed {step.name} (dropped {', '.join(dropped) or 'nothing'})"
+        if script.kind == "versioned":
+            self._execute_statements(conn, script)
+            self._reset_session(conn)
+            history.record(conn, script, _ms_since(started), success=True)
+            return _applied(script, started)
+        recorded = _recorded(script)
+        # Before the script runs, so that no call in it is ambiguous between
+        # the old signature and the new; other sessions see both changes at
+        # commit. What something still depends on (a trigger the script
+        # repoints, say) is dropped once the script ran.
+        dropped = _to_drop(conn, step)
+        later = []
+        for identity in dropped:
+            try:
+                with conn.transaction():  # a savepoint, to carry on after 2BP01
+                    conn.execute(drop_statement(identity))
+            except errors.DependentObjectsStillExist:
+                later.append(identity)
+        # Like pg_dump: bodies are checked when called, so file order among
+        # the repeatable scripts does not matter. The tests call them all.
+        conn.execute("SET LOCAL check_function_bodies = off")
+        self._execute_statements(conn, script)
+        self._reset_session(conn)
+        for identity in later:
+            conn.execute(drop_statement(identity))
+        history.record(conn, script, _ms_since(started), success=True, defines=identities(conn, recorded))
+        return _applied(script, started, dropped)
+
+    def _apply_without_transaction(self, conn: psycopg.Connection, script: Script) -> str:
+        with conn.transaction():
+            history.bootstrap(conn)
+        self._reset_session(conn)
+        started = time.monotonic()
         try:
             self._execute_statements(conn, script, drop_invalid_indexes=True)
-        except (MigrationError, errors.LockNotAvailable):
+        except (MigrationError, errors.LockNotAvailable) as exc:
             self._reset_session(conn)
             with conn.transaction():
                 history.record(conn, script, _ms_since(started), success=False)
+            if isinstance(exc, errors.LockNotAvailable):
+                raise _Blocked(script.name, exc) from exc
             raise
         self._reset_session(conn)
         with conn.transaction():
             history.record(conn, script, _ms_since(started), success=True)
+        return _applied(script, started)
 
     def _execute_statements(self, conn: psycopg.Connection, script: Script, drop_invalid_indexes: bool = False) -> None:
         """One statement at a time, so an error names the line of the statement that failed."""
@@ -166,11 +302,33 @@ class Migrator:
             try:
                 if drop_invalid_indexes:
                     self._drop_invalid_index(conn, statement)
-                conn.execute(statement)
+                if script.kind == "repeatable":
+                    self._create_or_recreate(conn, statement, f"{script.name}:{_line(script.sql, offset)}")
+                else:
+                    conn.execute(statement)
             except errors.LockNotAvailable:
                 raise
             except psycopg.Error as exc:
-                raise MigrationError(describe_error(script, exc, offset)) from exc
+                position = offset + int(exc.diag.statement_position or 1) - 1
+                raise MigrationError(describe_error(f"{script.name}:{_line(script.sql, position)}", exc)) from exc
+
+    def _create_or_recreate(self, conn: psycopg.Connection, statement: str, where: str) -> None:
+        """CREATE OR REPLACE cannot change a routine's return type or input
+        parameter names (42P13): then drop it and create it again, in the
+        same transaction, so that callers never find it missing."""
+        routines = [d for d in definitions(statement) if d.kind in ROUTINES]
+        if not routines:
+            conn.execute(statement)
+            return
+        try:
+            with conn.transaction():  # a savepoint, to carry on after 42P13
+                conn.execute(statement)
+        except errors.InvalidFunctionDefinition as exc:
+            (routine,) = routines
+            self.log(f"{where}: {exc.diag.message_primary}; dropping {routine.target} to create it again")
+            drop = sql.SQL("DROP {} IF EXISTS {}").format(sql.SQL(routine.kind.upper()), sql.SQL(routine.target))
+            conn.execute(drop)
+            conn.execute(statement)
 
     def _drop_invalid_index(self, conn: psycopg.Connection, statement: str) -> None:
         """A failed CREATE INDEX CONCURRENTLY leaves an invalid index that
@@ -199,9 +357,8 @@ class Migrator:
 
     @staticmethod
     def _reset_session(conn: psycopg.Connection) -> None:
-        """Undo a non-transactional script's SET ROLE and settings."""
-        conn.execute("RESET ROLE")
-        conn.execute("RESET ALL")
+        """Undo a script's SET [LOCAL] ROLE and settings (RESET ALL leaves the role alone)."""
+        conn.execute("RESET ROLE; RESET ALL")
 
 
 def _split(sql_text: str) -> list[str]:
@@ -214,3 +371,8 @@ def _split(sql_text: str) -> list[str]:
 
 def _ms_since(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
+
+
+def _applied(script: Script, started: float, dropped: list[str] | None = None) -> str:
+    also = f"; dropped {', '.join(dropped)}" if dropped else ""
+    return f"applied {script.name} ({script.kind}, {_ms_since(started)} ms{also})"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 VERSIONED_DIR = "schema"
+# In the order they are applied (each folder's files by name).
 REPEATABLE_DIRS = ("functions", "retention", "triggers")
 NO_TRANSACTION_HEADER = "-- notifydb:no-transaction"
 
@@ -34,7 +35,7 @@ class Script:
 
 
 def default_root() -> Path:
-    """The folder that holds schema/, functions/ and retention/.
+    """The folder that holds schema/ and the repeatable folders.
 
     A source checkout (or an editable install) has them beside the package;
     a wheel carries them inside it, under notifydb/sql/.
@@ -47,7 +48,7 @@ def default_root() -> Path:
 
 
 class ScriptLayoutError(ValueError):
-    """The scripts folder holds a file the runner cannot place (bad name, duplicate version)."""
+    """The scripts folder is missing or holds a file the runner cannot place (bad name, duplicate version)."""
 
 
 def normalise(raw: bytes) -> bytes:
@@ -113,10 +114,25 @@ def _refuse_duplicate_versions(scripts: list[Script]) -> None:
 
 
 def discover_repeatable(root: Path) -> list[Script]:
-    """Repeatable scripts, top level of each folder only (retention/cron/ is not applied)."""
-    paths = sorted(p for folder in REPEATABLE_DIRS for p in (root / folder).glob("*.sql"))
-    return [_load(root, path, "repeatable", None) for path in paths]
+    """Repeatable scripts in the order they are applied: by folder, then name.
+
+    Top level of each folder only (retention/cron/ is not applied); a folder
+    that does not exist holds none.
+    """
+    paths = [p for folder in REPEATABLE_DIRS for p in sorted((root / folder).glob("*.sql"))]
+    scripts = [_load(root, path, "repeatable", None) for path in paths]
+    for script in scripts:
+        if not script.transactional:
+            # What a repeatable script replaces is dropped in the run's
+            # transaction, so the script must run in it too.
+            raise ScriptLayoutError(f"{script.name}: {NO_TRANSACTION_HEADER} is for versioned scripts only")
+    return scripts
 
 
 def discover_scripts(root: Path) -> list[Script]:
+    """Every script under ``root``, versioned first; refuses a folder that is not a scripts folder."""
+    if not root.is_dir():
+        raise ScriptLayoutError(f"scripts directory {root} does not exist")
+    if not (root / VERSIONED_DIR).is_dir():
+        raise ScriptLayoutError(f"scripts directory {root} has no {VERSIONED_DIR}/ folder")
     return discover_versioned(root) + discover_repeatable(root)

@@ -1,17 +1,19 @@
-"""Comparing the scripts on disk with the history: what is applied, pending, modified or failed."""
+"""Comparing the scripts on disk with the history: what is applied, pending, modified, failed or removed."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from notifydb.migrations.history import HistoryRow
+from notifydb.migrations.history import HistoryRow, latest
 from notifydb.migrations.scripts import Script
 
-State = Literal["applied", "pending", "modified", "failed", "missing"]
+# missing: an applied versioned script deleted from disk (drift; migrate refuses).
+# removed: an applied repeatable script deleted from disk; migrate drops what it defined.
+State = Literal["applied", "pending", "modified", "failed", "missing", "removed"]
 
 # Exit codes of `status`, from best to worst; the worst state present wins.
-EXIT_CODES: dict[State, int] = {"applied": 0, "pending": 3, "modified": 4, "missing": 4, "failed": 5}
+EXIT_CODES: dict[State, int] = {"applied": 0, "pending": 3, "removed": 3, "modified": 4, "missing": 4, "failed": 5}
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,11 @@ def _repeatable_state(script: Script, row: HistoryRow | None) -> State:
 
 
 def compare(scripts: list[Script], history: list[HistoryRow]) -> StatusReport:
-    latest: dict[str, HistoryRow] = {}
-    for row in history:  # in order of application, so the last row wins
-        latest[row.script] = row
+    # A script whose removal was recorded is as good as never applied.
+    applied = {name: row for name, row in latest(history).items() if not row.removed}
     states = []
     for script in scripts:
-        row = latest.pop(script.name, None)
+        row = applied.pop(script.name, None)
         state = _versioned_state(script, row) if script.kind == "versioned" else _repeatable_state(script, row)
         states.append(
             ScriptState(
@@ -86,18 +87,17 @@ def compare(scripts: list[Script], history: list[HistoryRow]) -> StatusReport:
                 transactional=script.transactional,
             )
         )
-    # An applied versioned script that vanished from disk is drift too.
-    for row in latest.values():
-        if row.kind == "versioned":
-            states.append(
-                ScriptState(
-                    script=row.script,
-                    kind=row.kind,
-                    version=row.version,
-                    state="missing",
-                    checksum=None,
-                    applied_checksum=row.checksum,
-                    transactional=None,
-                )
+    # Applied scripts that vanished from disk, in order of application.
+    for row in applied.values():
+        states.append(
+            ScriptState(
+                script=row.script,
+                kind=row.kind,
+                version=row.version,
+                state="missing" if row.kind == "versioned" else "removed",
+                checksum=None,
+                applied_checksum=row.checksum,
+                transactional=None,
             )
+        )
     return StatusReport(states)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from notifydb.migrations.scripts import REPEATABLE_DIRS, VERSIONED_DIR
 from tests.support.cli import PROJECT_ROOT
 
 
 def copy_scripts(destination: Path) -> Path:
-    for folder in ("schema", "functions", "retention", "triggers"):
-        shutil.copytree(PROJECT_ROOT / folder, destination / folder)
+    """schema/ and every repeatable folder the project has."""
+    for folder in (VERSIONED_DIR, *REPEATABLE_DIRS):
+        if (PROJECT_ROOT / folder).is_dir():
+            shutil.copytree(PROJECT_ROOT / folder, destination / folder)
     return destination
 
 
