@@ -65,7 +65,24 @@ def test_dry_run_prints_the_plan_and_changes_nothing(fresh_dsn: str) -> None:
     assert result.returncode == 0, result.stderr
     scripts = [PROJECT_ROOT / "schema" / name for name in VERSIONED] + REPEATABLE_PATHS
     assert result.stdout.splitlines() == [expected_plan_line(path) for path in scripts]
-    assert any(line.endswith("  non-transactional") for line in result.stdout.splitlines())
+    assert not schema_exists(fresh_dsn)
+
+
+def test_dry_run_marks_a_non_transactional_script(fresh_dsn: str, tmp_path: Path) -> None:
+    scripts = copy_scripts(tmp_path)
+    added = add_versioned(
+        scripts,
+        "concurrent_index",
+        "-- notifydb:no-transaction\nSET ROLE notifydb_owner;\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_idx ON notifydb.notifications (title);\n",
+    )
+    result = run_cli("migrate", "--dry-run", "--dsn", fresh_dsn, "--scripts-dir", str(scripts))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert expected_plan_line(added) in lines and lines[lines.index(expected_plan_line(added))].endswith(
+        "  non-transactional"
+    )
+    assert sum(line.endswith("  non-transactional") for line in lines) == 1
     assert not schema_exists(fresh_dsn)
 
 
