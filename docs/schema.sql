@@ -3117,7 +3117,11 @@ CREATE TABLE notifydb.schema_history (
     installed_at timestamp with time zone DEFAULT now() NOT NULL,
     execution_ms integer NOT NULL,
     success boolean NOT NULL,
+    defines text[],
+    removed boolean DEFAULT false NOT NULL,
+    CONSTRAINT schema_history_defines_matches_kind CHECK (((defines IS NOT NULL) = (kind = 'repeatable'::text))),
     CONSTRAINT schema_history_kind_check CHECK ((kind = ANY (ARRAY['versioned'::text, 'repeatable'::text]))),
+    CONSTRAINT schema_history_removed_matches_kind CHECK (((NOT removed) OR (kind = 'repeatable'::text))),
     CONSTRAINT schema_history_version_matches_kind CHECK (((version IS NOT NULL) = (kind = 'versioned'::text)))
 );
 
@@ -3127,7 +3131,7 @@ ALTER TABLE notifydb.schema_history OWNER TO notifydb_owner;
 -- Name: TABLE schema_history; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON TABLE notifydb.schema_history IS 'What the notifydb runner applied: one row per versioned script, one per application of a repeatable script.';
+COMMENT ON TABLE notifydb.schema_history IS 'What the notifydb runner applied: one row per versioned script, one per application or removal of a repeatable script.';
 
 --
 -- Name: COLUMN schema_history.installed_rank; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
@@ -3145,7 +3149,7 @@ COMMENT ON COLUMN notifydb.schema_history.version IS 'Version of a versioned scr
 -- Name: COLUMN schema_history.kind; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON COLUMN notifydb.schema_history.kind IS 'versioned (schema/, applied once) or repeatable (functions/, retention/, re-applied when changed).';
+COMMENT ON COLUMN notifydb.schema_history.kind IS 'versioned (schema/, applied once) or repeatable (functions/, retention/, triggers/, re-applied when changed).';
 
 --
 -- Name: COLUMN schema_history.script; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
@@ -3157,7 +3161,7 @@ COMMENT ON COLUMN notifydb.schema_history.script IS 'Path of the script relative
 -- Name: COLUMN schema_history.checksum; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON COLUMN notifydb.schema_history.checksum IS 'SHA-256 of the script with LF line endings.';
+COMMENT ON COLUMN notifydb.schema_history.checksum IS 'SHA-256 of the script with LF line endings (of a removed script: as it was last applied).';
 
 --
 -- Name: COLUMN schema_history.installed_by; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
@@ -3182,6 +3186,18 @@ COMMENT ON COLUMN notifydb.schema_history.execution_ms IS 'How long it took, in 
 --
 
 COMMENT ON COLUMN notifydb.schema_history.success IS 'false only for a non-transactional script that failed part-way; migrate runs it again.';
+
+--
+-- Name: COLUMN schema_history.defines; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.schema_history.defines IS 'Repeatable scripts: the functions, procedures and triggers the script defined once applied, as the catalog names them (function notifydb.f(uuid,bigint), trigger t on notifydb.tbl); of a removal, those dropped. NULL for versioned scripts.';
+
+--
+-- Name: COLUMN schema_history.removed; Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON COLUMN notifydb.schema_history.removed IS 'true for a repeatable script deleted from disk: migrate dropped what it defined. The script no longer counts as applied.';
 
 --
 -- Name: schema_history_installed_rank_seq; Type: SEQUENCE; Schema: notifydb; Owner: notifydb_owner
