@@ -36,18 +36,21 @@ def test_broken_redis_answers_fast_by_policy(
     broken_redis_url: str, policies, allowed: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     limiter = RateLimiter(connect(broken_redis_url, timeout=TIMEOUT))
-    for method in (limiter.check, limiter.peek):
-        caplog.clear()
-        started = time.monotonic()
-        with caplog.at_level(logging.WARNING, logger="notifydb.ratelimit"):
+    with caplog.at_level(logging.INFO, logger="notifydb"):
+        for method in (limiter.check, limiter.peek, limiter.check):
+            started = time.monotonic()
             decision = method(policies, "user@example.com")
-        assert time.monotonic() - started < LATENCY_BOUND
-        assert decision.allowed is allowed
-        assert decision.degraded
-        assert decision.retry_after == (0 if allowed else 1.0)
-        (record,) = caplog.records
-        assert record.name == "notifydb.ratelimit" and "degraded" in record.getMessage()
-        assert "user@example.com" not in record.getMessage()
+            assert time.monotonic() - started < LATENCY_BOUND
+            assert decision.allowed is allowed
+            assert decision.degraded
+            assert decision.retry_after == (0 if allowed else 1.0)
+    # The first check found Redis down and opened the breaker; the others did not ask Redis.
+    (state,) = limiter.breaker.state()
+    assert (state.state, state.failures, state.skipped) == ("open", 1, 2)
+    (record,) = caplog.records  # one line for the outage, none per check
+    assert record.name == "notifydb.redis" and record.levelno == logging.WARNING
+    assert "is down" in record.getMessage()
+    assert "user@example.com" not in record.getMessage()
 
 
 def test_reset_on_a_broken_redis_raises(stopped_redis_url: str) -> None:
@@ -57,15 +60,20 @@ def test_reset_on_a_broken_redis_raises(stopped_redis_url: str) -> None:
 
 
 def test_the_limiter_recovers_when_redis_answers_again(throwaway_redis: LocalRedis) -> None:
-    limiter = RateLimiter(connect(throwaway_redis.url, timeout=TIMEOUT))
+    interval = 1.0
+    limiter = RateLimiter(connect(throwaway_redis.url, timeout=TIMEOUT, breaker_interval=interval))
     assert limiter.check(CLOSED, "back@example.com").remaining == 2
     throwaway_redis.pause()
-    assert limiter.check(CLOSED, "back@example.com").degraded
+    assert limiter.check(CLOSED, "back@example.com").degraded  # a timeout: the breaker opens
     throwaway_redis.resume()
-    decision = limiter.check(CLOSED, "back@example.com")
+    assert limiter.check(CLOSED, "back@example.com").degraded  # Redis not asked until the interval ends
+    assert limiter.breaker.state()[0].skipped == 1
+    time.sleep(interval)
+    decision = limiter.check(CLOSED, "back@example.com")  # the probe: Redis answers, the breaker closes
     assert decision.allowed and not decision.degraded
     # The timed-out attempt may still have reached Redis when it resumed: it can count.
     assert decision.remaining in (0, 1)
+    assert limiter.breaker.state()[0].state == "closed"
 
 
 @pytest.mark.parametrize(
@@ -105,10 +113,12 @@ def test_a_redis_out_of_memory_is_an_outage(throwaway_redis: LocalRedis, policy:
     assert decision.degraded and decision.allowed is allowed
     peeked = limiter.peek(policy, "oom@example.com")  # reading still works
     assert not peeked.degraded and peeked.remaining == policy.limit - 1
+    assert limiter.breaker.state()[0].state == "closed"  # a refused write does not take the node down
 
 
 def test_a_redis_busy_with_a_runaway_script_is_an_outage(throwaway_redis: LocalRedis) -> None:
-    client = connect(throwaway_redis.url, timeout=TIMEOUT)
+    interval = 0.2
+    client = connect(throwaway_redis.url, timeout=TIMEOUT, breaker_interval=interval)
     limiter = RateLimiter(client)
     limiter.check(OPEN, "busy@example.com")
     client.config_set("busy-reply-threshold", 10)  # ms a script runs before others get BUSY
@@ -124,9 +134,11 @@ def test_a_redis_busy_with_a_runaway_script_is_an_outage(throwaway_redis: LocalR
         time.sleep(0.1)
         decision = limiter.check(OPEN, "busy@example.com")
         assert decision.degraded and decision.allowed
+        assert limiter.breaker.state()[0].state == "open"  # BUSY: the node serves nothing else
     finally:
         redis.Redis.from_url(throwaway_redis.url).script_kill()
         runaway.join(10)
+    time.sleep(interval)
     assert not limiter.check(OPEN, "busy@example.com").degraded
 
 
