@@ -159,8 +159,13 @@ def is_outage(exc: Exception) -> bool:
 def node_is_down(exc: Exception) -> bool:
     """Whether `exc` says the node serves no command now (so its circuit breaker opens):
     it did not answer, or answered BUSY or CLUSTERDOWN. An error reply that refuses only this
-    command (a write on a full Redis, TRYAGAIN) or says it is wrong (a bug) does not."""
-    return is_outage(exc) and not isinstance(exc, _ONE_COMMAND_REFUSED)
+    command (a write on a full Redis, TRYAGAIN, CLUSTERDOWN for a slot no node serves) or
+    says it is wrong (a bug) does not."""
+    if isinstance(exc, _ONE_COMMAND_REFUSED):
+        return False
+    if isinstance(exc, (ClusterDownError, ClusterDownReply)) and str(exc).startswith("Hash slot not served"):
+        return False
+    return is_outage(exc)
 
 
 def require_fail_fast(client: RedisClient) -> None:

@@ -9,10 +9,14 @@ import time
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
+from redis.crc import key_slot
+from redis.retry import Retry
 
 from notifydb import Policy, RateLimiter
 from notifydb.ratelimit import connect
+from notifydb.redis_connection import ClusterDownReply
 from tests.ratelimit_helpers import node_of, wait_until_marked_failed
 from tests.support.redis_server import LocalRedis
 
@@ -101,6 +105,45 @@ def test_cluster_clients_that_retry_are_refused(redis_cluster) -> None:
     with pytest.raises(ValueError, match="retries"):
         RateLimiter(client)
     client.close()
+
+
+def test_cluster_clients_that_sleep_on_clusterdown_are_refused(redis_cluster) -> None:
+    url = redis_cluster().get_default_node().redis_connection.get_connection_kwargs()
+    client = RedisCluster(
+        host=url["host"], port=url["port"], socket_timeout=0.1, socket_connect_timeout=0.1, retry=Retry(NoBackoff(), 0)
+    )
+    with pytest.raises(ValueError, match="CLUSTERDOWN"):
+        RateLimiter(client)
+    client.close()
+
+
+def test_a_clusterdown_reply_is_raised_at_once(own_cluster: list[LocalRedis]) -> None:
+    """redis-py sleeps 0.25 s and refreshes the slot map on a ClusterDownError before raising
+    it; a client of connect(cluster=True) gets a ClusterDownReply at once instead. A slot no
+    node serves answers CLUSTERDOWN: the limiter degrades its identities, and only theirs."""
+    client = connect(own_cluster[0].url, timeout=TIMEOUT, cluster=True)
+    limiter = RateLimiter(client)
+    identity = "unserved@example.com"
+    key = limiter.keys(CLOSED, identity)[0]
+    node = node_of(client, key, own_cluster)
+    neighbour = next(  # another slot of the same node
+        f"user{i}@example.com"
+        for i in range(1000)
+        if node_of(client, limiter.keys(CLOSED, f"user{i}@example.com")[0], own_cluster) is node
+        and key_slot(limiter.keys(CLOSED, f"user{i}@example.com")[0].encode()) != key_slot(key.encode())
+    )
+    with redis.Redis(port=node.port) as direct:
+        direct.execute_command("CLUSTER", "DELSLOTS", key_slot(key.encode()))
+        try:
+            started = time.monotonic()
+            with pytest.raises(ClusterDownReply, match="not served"):
+                client.get(key)
+            assert time.monotonic() - started < 0.25
+            decision = limiter.check(CLOSED, identity)
+            assert decision.degraded and not decision.allowed
+            assert not limiter.check(CLOSED, neighbour).degraded  # the node's breaker stayed closed
+        finally:
+            direct.execute_command("CLUSTER", "ADDSLOTS", key_slot(key.encode()))
 
 
 @pytest.mark.parametrize(("policy", "allowed"), [(OPEN, True), (CLOSED, False)])
