@@ -20,9 +20,10 @@ object (for every thread of the process) by the node it belongs to, and made goo
 cache's next contact with that node, before anything is served from it: a `get` or an
 invalidation first sets new generations for and deletes the remembered counts. So a count
 Redis still holds (a restart from its append-only file, a DEL lost with a connection) is
-never served after a write through the Client. At most MAX_REMEMBERED counts are
+never served after a write through the Client. At most `max_remembered` counts are
 remembered; past that the cache forgets them and serves every count from Postgres until
-every count cached before the last failure has expired (`ttl_seconds` later). Not covered:
+every count cached before the last failure has expired (`ttl_seconds` and
+DISTRUST_MARGIN_SECONDS later). Not covered:
 a process that dies before it reaches Redis again takes its list with it, and other
 processes may serve such a count until this one reaches Redis; `ttl_seconds` bounds both.
 """
@@ -84,6 +85,8 @@ def inbox_keys(tenant_id: UUID, user_id: UUID | None) -> InboxKeys:
 
 
 class UnreadCountCache:
+    max_remembered = MAX_REMEMBERED  # failed invalidations remembered at most (settable per cache)
+
     def __init__(
         self,
         client: CountSource,
@@ -218,7 +221,7 @@ class UnreadCountCache:
                 for keys in slot:
                     self._failed_count += keys not in failed
                     failed[keys] = self._failure_sequence
-            if self._failed_count <= MAX_REMEMBERED:
+            if self._failed_count <= self.max_remembered:
                 return
             forgotten = self._failed_count
             self._failed.clear()
@@ -226,10 +229,10 @@ class UnreadCountCache:
             self._distrust_until = time.monotonic() + self._ttl + DISTRUST_MARGIN_SECONDS
         logger.warning(
             "%d unread counts not invalidated, more than the %d this cache remembers: every count comes from "
-            "Postgres until Redis has answered for %d s",
+            "Postgres for the next %d s (until every count cached before has expired)",
             forgotten,
-            MAX_REMEMBERED,
-            self._ttl,
+            self.max_remembered,
+            self._ttl + DISTRUST_MARGIN_SECONDS,
         )
 
     def _invalidate_remembered(self, node: str) -> None:

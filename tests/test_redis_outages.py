@@ -240,3 +240,48 @@ def test_a_count_redis_restored_from_its_append_only_file_is_not_served_after_a_
         assert server.get(count_key) == b"2"
     assert cache.not_invalidated == 0
     assert cache.get(tenant, user) == 2
+
+
+def test_one_breaker_per_client_is_shared_by_its_limiters_and_caches(
+    throwaway_redis: LocalRedis, pool: ConnectionPool
+) -> None:
+    from notifydb import Client
+
+    redis_client = connect(throwaway_redis.url, timeout=TIMEOUT, breaker_interval=60)
+    limiter = RateLimiter(redis_client)
+    cache = UnreadCountCache(Client(pool), redis_client)
+    assert limiter.breaker is cache.breaker is RateLimiter(redis_client).breaker
+    assert limiter.breaker.interval == 60
+    assert RateLimiter(connect(throwaway_redis.url)).breaker is not limiter.breaker
+    throwaway_redis.pause()
+    assert limiter.check(CLOSED, "shared@example.com").degraded  # a timeout: the breaker opens
+    assert cache.get(uuid.uuid4(), uuid.uuid4()) == 0  # from Postgres...
+    (state,) = cache.breaker.state()
+    assert (state.failures, state.skipped) == (1, 1)  # ...without reaching for Redis
+
+
+def test_past_the_invalidations_it_remembers_the_cache_trusts_redis_with_no_count(
+    pool: ConnectionPool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It forgets them, and serves every count from Postgres until the counts Redis may hold
+    have expired, even once Redis answers again with them."""
+    from notifydb import Client
+
+    client = Client(pool)
+    tenant, users = uuid.uuid4(), [uuid.uuid4() for _ in range(4)]
+    with local_redis(*AOF) as server:
+        cache = UnreadCountCache(client, connect(server.url, timeout=TIMEOUT, breaker_interval=INTERVAL))
+        cache.max_remembered = 3
+        client.fan_out_notification(tenant_id=tenant, user_ids=users, type="MAINTENANCE", title="T", message="M")
+        assert [cache.get(tenant, user) for user in users] == [1, 1, 1, 1]
+        server.kill()
+        with caplog.at_level(logging.WARNING, logger="notifydb.unread_cache"):
+            client.fan_out_notification(tenant_id=tenant, user_ids=users, type="MAINTENANCE", title="T", message="M")
+        assert cache.not_invalidated == 0
+        (record,) = [record for record in caplog.records if record.name == "notifydb.unread_cache"]
+        assert "more than the 3 this cache remembers" in record.getMessage()
+        server.start()
+        time.sleep(INTERVAL)  # the breaker would let a call try Redis again by now
+        assert [cache.get(tenant, user) for user in users] == [2, 2, 2, 2]
+        with redis.Redis(port=server.port) as direct:  # still there, never served
+            assert [direct.get(inbox_keys(tenant, user).count) for user in users] == [b"1"] * 4
