@@ -161,9 +161,14 @@ class UnreadCountCache:
         remembered and invalidated at the next contact with their node.
         """
         keys = [inbox_keys(tenant_id, user_id) for tenant_id, user_id in dict.fromkeys(inboxes)]
+        try:
+            batches = self._batches(keys)
+        except REDIS_ERRORS as exc:  # a cluster slot no node serves: no node to remember them by
+            self._distrust(len(keys), f"unread counts not invalidated ({type(exc).__name__}: {exc})")
+            return
         generation = secrets.token_hex(8)
         outage = False
-        for circuit, redis_client, slots in self._batches(keys):
+        for circuit, redis_client, slots in batches:
             ticket = None if outage else circuit.enter()
             if ticket is None:
                 self._remember(circuit.node, slots)
@@ -223,15 +228,20 @@ class UnreadCountCache:
                     failed[keys] = self._failure_sequence
             if self._failed_count <= self.max_remembered:
                 return
-            forgotten = self._failed_count
+        self._distrust(0, f"unread counts not invalidated, more than the {self.max_remembered} remembered")
+
+    def _distrust(self, forgotten: int, why: str) -> None:
+        """Forget the remembered counts (and `forgotten` others) and serve every count from
+        Postgres until all that were cached before now have expired."""
+        with self._failed_lock:
+            forgotten += self._failed_count
             self._failed.clear()
             self._failed_count = 0
             self._distrust_until = time.monotonic() + self._ttl + DISTRUST_MARGIN_SECONDS
         logger.warning(
-            "%d unread counts not invalidated, more than the %d this cache remembers: every count comes from "
-            "Postgres for the next %d s (until every count cached before has expired)",
+            "%d %s: every count comes from Postgres for the next %d s (until every count cached before has expired)",
             forgotten,
-            self.max_remembered,
+            why,
             self._ttl + DISTRUST_MARGIN_SECONDS,
         )
 
