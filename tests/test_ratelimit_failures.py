@@ -9,10 +9,14 @@ import time
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
+from redis.crc import key_slot
+from redis.retry import Retry
 
 from notifydb import Policy, RateLimiter
 from notifydb.ratelimit import connect
+from notifydb.redis_connection import ClusterDownReply
 from tests.ratelimit_helpers import node_of, wait_until_marked_failed
 from tests.support.redis_server import LocalRedis
 
@@ -35,19 +39,22 @@ def broken_redis_url(request: pytest.FixtureRequest) -> str:
 def test_broken_redis_answers_fast_by_policy(
     broken_redis_url: str, policies, allowed: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    limiter = RateLimiter(connect(broken_redis_url, timeout=TIMEOUT))
-    for method in (limiter.check, limiter.peek):
-        caplog.clear()
-        started = time.monotonic()
-        with caplog.at_level(logging.WARNING, logger="notifydb.ratelimit"):
+    limiter = RateLimiter(connect(broken_redis_url, timeout=TIMEOUT, breaker_interval=60))  # no probe here
+    with caplog.at_level(logging.INFO, logger="notifydb"):
+        for method in (limiter.check, limiter.peek, limiter.check):
+            started = time.monotonic()
             decision = method(policies, "user@example.com")
-        assert time.monotonic() - started < LATENCY_BOUND
-        assert decision.allowed is allowed
-        assert decision.degraded
-        assert decision.retry_after == (0 if allowed else 1.0)
-        (record,) = caplog.records
-        assert record.name == "notifydb.ratelimit" and "degraded" in record.getMessage()
-        assert "user@example.com" not in record.getMessage()
+            assert time.monotonic() - started < LATENCY_BOUND
+            assert decision.allowed is allowed
+            assert decision.degraded
+            assert decision.retry_after == (0 if allowed else 1.0)
+    # The first check found Redis down and opened the breaker; the others did not ask Redis.
+    (state,) = limiter.breaker.state()
+    assert (state.state, state.failures, state.skipped) == ("open", 1, 2)
+    (record,) = caplog.records  # one line for the outage, none per check
+    assert record.name == "notifydb.redis" and record.levelno == logging.WARNING
+    assert "is down" in record.getMessage()
+    assert "user@example.com" not in record.getMessage()
 
 
 def test_reset_on_a_broken_redis_raises(stopped_redis_url: str) -> None:
@@ -57,15 +64,20 @@ def test_reset_on_a_broken_redis_raises(stopped_redis_url: str) -> None:
 
 
 def test_the_limiter_recovers_when_redis_answers_again(throwaway_redis: LocalRedis) -> None:
-    limiter = RateLimiter(connect(throwaway_redis.url, timeout=TIMEOUT))
+    interval = 1.0
+    limiter = RateLimiter(connect(throwaway_redis.url, timeout=TIMEOUT, breaker_interval=interval))
     assert limiter.check(CLOSED, "back@example.com").remaining == 2
     throwaway_redis.pause()
-    assert limiter.check(CLOSED, "back@example.com").degraded
+    assert limiter.check(CLOSED, "back@example.com").degraded  # a timeout: the breaker opens
     throwaway_redis.resume()
-    decision = limiter.check(CLOSED, "back@example.com")
+    assert limiter.check(CLOSED, "back@example.com").degraded  # Redis not asked until the interval ends
+    assert limiter.breaker.state()[0].skipped == 1
+    time.sleep(interval)
+    decision = limiter.check(CLOSED, "back@example.com")  # the probe: Redis answers, the breaker closes
     assert decision.allowed and not decision.degraded
     # The timed-out attempt may still have reached Redis when it resumed: it can count.
     assert decision.remaining in (0, 1)
+    assert limiter.breaker.state()[0].state == "closed"
 
 
 @pytest.mark.parametrize(
@@ -95,6 +107,45 @@ def test_cluster_clients_that_retry_are_refused(redis_cluster) -> None:
     client.close()
 
 
+def test_cluster_clients_that_sleep_on_clusterdown_are_refused(redis_cluster) -> None:
+    url = redis_cluster().get_default_node().redis_connection.get_connection_kwargs()
+    client = RedisCluster(
+        host=url["host"], port=url["port"], socket_timeout=0.1, socket_connect_timeout=0.1, retry=Retry(NoBackoff(), 0)
+    )
+    with pytest.raises(ValueError, match="CLUSTERDOWN"):
+        RateLimiter(client)
+    client.close()
+
+
+def test_a_clusterdown_reply_is_raised_at_once(own_cluster: list[LocalRedis]) -> None:
+    """redis-py sleeps 0.25 s and refreshes the slot map on a ClusterDownError before raising
+    it; a client of connect(cluster=True) gets a ClusterDownReply at once instead. A slot no
+    node serves answers CLUSTERDOWN: the limiter degrades its identities, and only theirs."""
+    client = connect(own_cluster[0].url, timeout=TIMEOUT, cluster=True)
+    limiter = RateLimiter(client)
+    identity = "unserved@example.com"
+    key = limiter.keys(CLOSED, identity)[0]
+    node = node_of(client, key, own_cluster)
+    neighbour = next(  # another slot of the same node
+        f"user{i}@example.com"
+        for i in range(1000)
+        if node_of(client, limiter.keys(CLOSED, f"user{i}@example.com")[0], own_cluster) is node
+        and key_slot(limiter.keys(CLOSED, f"user{i}@example.com")[0].encode()) != key_slot(key.encode())
+    )
+    with redis.Redis(port=node.port) as direct:
+        direct.execute_command("CLUSTER", "DELSLOTS", key_slot(key.encode()))
+        try:
+            started = time.monotonic()
+            with pytest.raises(ClusterDownReply, match="not served"):
+                client.get(key)
+            assert time.monotonic() - started < 0.25
+            decision = limiter.check(CLOSED, identity)
+            assert decision.degraded and not decision.allowed
+            assert not limiter.check(CLOSED, neighbour).degraded  # the node's breaker stayed closed
+        finally:
+            direct.execute_command("CLUSTER", "ADDSLOTS", key_slot(key.encode()))
+
+
 @pytest.mark.parametrize(("policy", "allowed"), [(OPEN, True), (CLOSED, False)])
 def test_a_redis_out_of_memory_is_an_outage(throwaway_redis: LocalRedis, policy: Policy, allowed: bool) -> None:
     client = connect(throwaway_redis.url, timeout=TIMEOUT)
@@ -105,10 +156,12 @@ def test_a_redis_out_of_memory_is_an_outage(throwaway_redis: LocalRedis, policy:
     assert decision.degraded and decision.allowed is allowed
     peeked = limiter.peek(policy, "oom@example.com")  # reading still works
     assert not peeked.degraded and peeked.remaining == policy.limit - 1
+    assert limiter.breaker.state()[0].state == "closed"  # a refused write does not take the node down
 
 
 def test_a_redis_busy_with_a_runaway_script_is_an_outage(throwaway_redis: LocalRedis) -> None:
-    client = connect(throwaway_redis.url, timeout=TIMEOUT)
+    interval = 0.2
+    client = connect(throwaway_redis.url, timeout=TIMEOUT, breaker_interval=interval)
     limiter = RateLimiter(client)
     limiter.check(OPEN, "busy@example.com")
     client.config_set("busy-reply-threshold", 10)  # ms a script runs before others get BUSY
@@ -124,9 +177,11 @@ def test_a_redis_busy_with_a_runaway_script_is_an_outage(throwaway_redis: LocalR
         time.sleep(0.1)
         decision = limiter.check(OPEN, "busy@example.com")
         assert decision.degraded and decision.allowed
+        assert limiter.breaker.state()[0].state == "open"  # BUSY: the node serves nothing else
     finally:
         redis.Redis.from_url(throwaway_redis.url).script_kill()
         runaway.join(10)
+    time.sleep(interval)
     assert not limiter.check(OPEN, "busy@example.com").degraded
 
 

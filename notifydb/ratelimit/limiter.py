@@ -13,7 +13,8 @@ from notifydb import lua
 from notifydb.ratelimit.decision import Decision, most_restrictive
 from notifydb.ratelimit.keys import identity_tag, policy_key
 from notifydb.ratelimit.policy import Policy
-from notifydb.redis_connection import REDIS_ERRORS, RedisClient, is_outage, require_fail_fast
+from notifydb.redis_breaker import RedisBreaker, breaker_for
+from notifydb.redis_connection import REDIS_ERRORS, RedisClient, is_outage, node_is_down, require_fail_fast
 
 logger = logging.getLogger("notifydb.ratelimit")
 
@@ -33,14 +34,21 @@ class RateLimiter:
     fast (see notifydb.redis_connection): build it with notifydb.ratelimit.connect().
 
     When Redis cannot answer (unreachable, timed out, out of memory, BUSY, cluster down), the
-    decision follows each policy's on_redis_error and is logged. Any other error reply
-    (a script error, WRONGTYPE, a missing permission) is a bug, not an outage: it raises.
+    decision follows each policy's on_redis_error. Any other error reply (a script error,
+    WRONGTYPE, a missing permission) is a bug, not an outage: it raises.
+
+    A node that is down opens the client's circuit breaker (`self.breaker`, shared with
+    every limiter and cache on the same client): checks of its identities are then decided
+    at once without Redis, but for one probe per interval, and the breaker logs the outage's
+    start and end (notifydb.redis_breaker). A refusal of the command alone (out of memory,
+    READONLY) leaves the breaker closed and is logged per check.
     """
 
     def __init__(self, redis_client: RedisClient, secret: bytes | None = None) -> None:
         require_fail_fast(redis_client)
         self._redis = redis_client
         self._secret = secret
+        self.breaker: RedisBreaker = breaker_for(redis_client)
 
     def check(self, policies: Policy | Sequence[Policy], identity: str) -> Decision:
         return self._decide("consume", _as_tuple(policies), identity)
@@ -64,12 +72,20 @@ class RateLimiter:
         args = [mode]
         for policy in policies:
             args += policy.script_args
+        circuit = self.breaker.circuit_for(keys[0])
+        ticket = circuit.enter()
+        if ticket is None:
+            return _degraded(policies)
         try:
             allowed, results = self._run_script(keys, args)
         except REDIS_ERRORS as exc:
+            circuit.failed(ticket, exc)
             if not is_outage(exc):
                 raise
-            return _degraded(policies, exc)
+            if not node_is_down(exc):
+                _log_refused(policies, exc)
+            return _degraded(policies)
+        circuit.answered(ticket)
         decisions = [_decision(policy, result) for policy, result in zip(policies, results, strict=True)]
         return _combine(decisions, allowed=bool(allowed))
 
@@ -116,16 +132,24 @@ def _combine(decisions: list[Decision], allowed: bool) -> Decision:
     return replace(chosen, allowed=allowed, details=tuple(decisions))
 
 
-def _degraded(policies: tuple[Policy, ...], exc: Exception) -> Decision:
-    """Decide by each policy's on_redis_error: allowed only if every policy fails open."""
-    allowed = all(policy.on_redis_error == "open" for policy in policies)
+def _log_refused(policies: tuple[Policy, ...], exc: Exception) -> None:
+    """A Redis that answers but refused this check (full, READONLY): not an outage the breaker logs."""
     logger.warning(
-        "rate limit degraded: Redis failed (%s: %s); %s %s",
+        "rate limit degraded: Redis refused the check (%s: %s); %s %s",
         type(exc).__name__,
         exc,
-        "allowing" if allowed else "denying",
+        "allowing" if _allowed_without_redis(policies) else "denying",
         ", ".join(policy.name for policy in policies),
     )
+
+
+def _allowed_without_redis(policies: tuple[Policy, ...]) -> bool:
+    return all(policy.on_redis_error == "open" for policy in policies)
+
+
+def _degraded(policies: tuple[Policy, ...]) -> Decision:
+    """Decide by each policy's on_redis_error: allowed only if every policy fails open."""
+    allowed = _allowed_without_redis(policies)
     decisions = [
         Decision(
             allowed=allowed,

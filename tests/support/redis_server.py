@@ -33,12 +33,15 @@ def free_port() -> int:
 
 
 class LocalRedis:
-    """A throwaway `redis-server` process on a loopback port, in its own temp dir."""
+    """A throwaway `redis-server` process on a loopback port, in its own temp dir.
+
+    Extra arguments come last, so they override the defaults (e.g. `--appendonly yes`).
+    """
 
     def __init__(self, directory: Path, *extra_args: str) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        command = [
+        self._command = [
             "redis-server",
             "--port", str(self.port),
             "--bind", "127.0.0.1",
@@ -49,9 +52,19 @@ class LocalRedis:
             *extra_args,
         ]  # fmt: skip
         self.log = directory / f"redis-{self.port}.log"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, after kill(): same port, same directory, so the same
+        append-only file and cluster config), and wait until it answers PING."""
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(self._command, stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready()
+
+    def kill(self) -> None:
+        """SIGKILL: gone at once, without a chance to write anything more."""
+        self.process.kill()
+        self.process.wait()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -76,6 +89,8 @@ class LocalRedis:
         self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.resume()
         self.process.terminate()
         try:
