@@ -5,10 +5,14 @@ SET LOCAL ROLE notifydb_owner;
 -- range of notifications_unread_expiry_idx. 0 for an inbox without a counter.
 CREATE OR REPLACE FUNCTION notifydb._inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text)
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
+SET search_path = pg_catalog, pg_temp
+-- plpgsql, not sql: a sql function with a sub-SELECT is never inlined, and
+-- one that is not inlined is planned afresh at every call.
 AS $$
-    SELECT coalesce((
+BEGIN
+    RETURN coalesce((
         SELECT CASE WHEN p_counter = 'unread' THEN c.unread ELSE c.unseen END - (
             SELECT pg_catalog.count(*)
             FROM notifydb.notifications AS n
@@ -19,7 +23,8 @@ AS $$
         )
         FROM notifydb.inbox_counters AS c
         WHERE c.tenant_id = p_tenant_id AND c.inbox_key = notifydb._inbox_key(p_user_id)
-    ), 0)
+    ), 0);
+END
 $$;
 
 COMMENT ON FUNCTION notifydb._inbox_count(uuid, uuid, text) IS

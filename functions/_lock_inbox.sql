@@ -22,13 +22,21 @@ SET LOCAL ROLE notifydb_owner;
 -- that calls several for different inboxes locks them in its own order.
 CREATE OR REPLACE FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uuid)
 RETURNS notifydb.inbox_counters
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
+SET search_path = pg_catalog, pg_temp
+-- plpgsql, not sql: its plan is then kept for the session instead of being
+-- made afresh at every call.
 AS $$
-    SELECT c.*
+DECLARE
+    v_counters notifydb.inbox_counters;
+BEGIN
+    SELECT c.* INTO v_counters
     FROM notifydb.inbox_counters AS c
     WHERE c.tenant_id = p_tenant_id AND c.inbox_key = p_inbox_key
-    FOR NO KEY UPDATE
+    FOR NO KEY UPDATE;
+    RETURN v_counters;
+END
 $$;
 
 COMMENT ON FUNCTION notifydb._lock_inbox(uuid, uuid) IS

@@ -23,7 +23,9 @@ BEGIN
         SET deleted_at = pg_catalog.now()
         WHERE n.tenant_id = p_tenant_id
             AND n.id = ANY(p_ids)
-            AND n.inbox_key = v_inbox_key
+            -- The inbox as a filter: as an index condition it would walk the
+            -- whole inbox instead of finding the ids by primary key.
+            AND n.user_id IS NOT DISTINCT FROM p_user_id
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id

@@ -29,7 +29,9 @@ BEGIN
             seen_at = coalesce(n.seen_at, pg_catalog.now())
         WHERE n.tenant_id = p_tenant_id
             AND n.id = ANY(p_ids)
-            AND n.inbox_key = v_inbox_key
+            -- The inbox as a filter: as an index condition it would walk the
+            -- whole inbox instead of finding the ids by primary key.
+            AND n.user_id IS NOT DISTINCT FROM p_user_id
             AND notifydb._is_counted(n, v_counters, 'unread')
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id

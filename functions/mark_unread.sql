@@ -29,7 +29,9 @@ BEGIN
         FROM notifydb.notifications AS n
         WHERE n.tenant_id = p_tenant_id
             AND n.id = ANY(p_ids)
-            AND n.inbox_key = v_inbox_key
+            -- The inbox as a filter: as an index condition it would walk the
+            -- whole inbox instead of finding the ids by primary key.
+            AND n.user_id IS NOT DISTINCT FROM p_user_id
             AND n.created_at <= v_counters.read_horizon
             AND NOT n.is_read
             AND n.deleted_at IS NULL
@@ -45,7 +47,9 @@ BEGIN
             read_at = NULL
         WHERE n.tenant_id = p_tenant_id
             AND n.id = ANY(p_ids)
-            AND n.inbox_key = v_inbox_key
+            -- The inbox as a filter: as an index condition it would walk the
+            -- whole inbox instead of finding the ids by primary key.
+            AND n.user_id IS NOT DISTINCT FROM p_user_id
             AND n.is_read
             AND n.deleted_at IS NULL
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
