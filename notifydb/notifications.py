@@ -109,7 +109,7 @@ class NotificationMethods:
             "data": _jsonb(data),
             "dedupe_key": dedupe_key,
         }
-        targets = [(tenant_id, user_id) for user_id in dict.fromkeys(user_ids) if user_id is not None]
+        targets = [(tenant_id, user_id) for user_id in dict.fromkeys(user_ids)]
         return self._write(_FAN_OUT, params, inboxes=targets)[0][0]
 
     def list_notifications(
