@@ -8,7 +8,7 @@ import sys
 import psycopg
 
 from notifydb.commands import bench, migrate, ratelimit, relay, retention, schedule, status, test
-from notifydb.connection import describe_target, resolve_dsn
+from notifydb.connection import error_line, resolve_dsn
 from notifydb.migrations import MigrationError
 from notifydb.migrations.scripts import ScriptLayoutError
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except psycopg.Error as exc:
         # Unreachable server, failed authentication, malformed DSN, missing
         # privilege: what a DBA fixes from one line, so no traceback.
-        print(f"notifydb: {describe_target(args.dsn)}: {_first_line(exc)}", file=sys.stderr)
+        print(error_line(args.dsn, exc), file=sys.stderr)
         return 1
     except MigrationError as exc:
         print(f"notifydb: {exc}", file=sys.stderr)
@@ -50,11 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":
