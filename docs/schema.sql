@@ -2243,7 +2243,7 @@ ALTER FUNCTION notifydb.list_events(p_tenant_id uuid, p_min_severity text, p_unr
 -- Name: FUNCTION list_events(p_tenant_id uuid, p_min_severity text, p_unresolved_only boolean, p_limit integer, p_before_id bigint); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb.list_events(p_tenant_id uuid, p_min_severity text, p_unresolved_only boolean, p_limit integer, p_before_id bigint) IS 'System events newest first (id DESC). p_tenant_id NULL lists every tenant; p_min_severity keeps that severity and above; p_unresolved_only hides resolved ones; p_limit is clamped to 1..100; pass the last id of a page as p_before_id for the next.';
+COMMENT ON FUNCTION notifydb.list_events(p_tenant_id uuid, p_min_severity text, p_unresolved_only boolean, p_limit integer, p_before_id bigint) IS 'System events newest first (id DESC). p_tenant_id NULL lists every tenant; p_min_severity keeps that severity and above; p_unresolved_only hides resolved ones; p_limit is clamped to 1..100 (NULL: 50), never refused; pass the last id of a page as p_before_id for the next.';
 
 --
 -- Name: list_notifications(uuid, uuid, boolean, integer, timestamp with time zone, uuid); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -2344,7 +2344,7 @@ ALTER FUNCTION notifydb.list_notifications(p_tenant_id uuid, p_user_id uuid, p_u
 -- Name: FUNCTION list_notifications(p_tenant_id uuid, p_user_id uuid, p_unread_only boolean, p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb.list_notifications(p_tenant_id uuid, p_user_id uuid, p_unread_only boolean, p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid) IS 'One page of an inbox (p_user_id NULL: the tenant-level inbox), newest first, without deleted or expired rows. Keyset paging: pass the last row''s created_at and id as p_before_created_at and p_before_id. p_limit is clamped to 1..100.';
+COMMENT ON FUNCTION notifydb.list_notifications(p_tenant_id uuid, p_user_id uuid, p_unread_only boolean, p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid) IS 'One page of an inbox (p_user_id NULL: the tenant-level inbox), newest first, without deleted or expired rows. Keyset paging: pass the last row''s created_at and id as p_before_created_at and p_before_id; p_before_created_at alone pages strictly before that time, p_before_id alone raises 22023. p_limit is clamped to 1..100 (NULL: 20), never refused.';
 
 --
 -- Name: mark_all_read(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
