@@ -15,7 +15,8 @@ from notifydb.migrations.scripts import ScriptLayoutError
 COMMANDS = (migrate, status, retention, schedule, relay, test, ratelimit, bench)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: tuple = COMMANDS) -> argparse.ArgumentParser:
+    """One subcommand per module (or object) with register(subparsers, common)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--dsn",
@@ -23,13 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(prog="notifydb", description="notifydb schema runner and tools")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in commands:
         command.register(subparsers, common)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, commands: tuple = COMMANDS) -> int:
+    """`commands`: runner.py swaps in the checkout's `test` and `bench` for the installed ones."""
+    parser = build_parser(commands)
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "accepts_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
