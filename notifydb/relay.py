@@ -85,10 +85,12 @@ class Relay:
         self._stopping = threading.Event()
 
     def stop(self) -> None:
+        """Stop after the batch in hand has been acknowledged (thread- and signal-safe)."""
         self._stopping.set()
 
     @property
     def stopping(self) -> bool:
+        """Whether ``stop()`` was called."""
         return self._stopping.is_set()
 
     def install_signal_handlers(self) -> None:
