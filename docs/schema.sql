@@ -1385,7 +1385,7 @@ ALTER PROCEDURE notifydb._purge_in_batches(IN p_table text, IN p_batch_size inte
 -- Name: PROCEDURE _purge_in_batches(IN p_table text, IN p_batch_size integer, IN p_max_batches integer, INOUT p_deleted bigint, IN p_now timestamp with time zone); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON PROCEDURE notifydb._purge_in_batches(IN p_table text, IN p_batch_size integer, IN p_max_batches integer, INOUT p_deleted bigint, IN p_now timestamp with time zone) IS 'Shared body of purge_notifications and purge_events (p_table notifications or events, else 22023): batches until nothing is due or p_max_batches, committing after each. First releases a retention lock this session still holds from a failed run. Private.';
+COMMENT ON PROCEDURE notifydb._purge_in_batches(IN p_table text, IN p_batch_size integer, IN p_max_batches integer, INOUT p_deleted bigint, IN p_now timestamp with time zone) IS 'Shared body of purge_notifications and purge_events (p_table notifications or events, else 22023): batches until nothing is due or p_max_batches, committing after each. First releases a retention lock this session still holds from a failed run. Granted to notifydb_retention because the procedures run as their caller; call those instead.';
 
 --
 -- Name: _purge_notifications_batch(timestamp with time zone, integer); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
