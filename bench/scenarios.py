@@ -82,7 +82,7 @@ def fan_out(session: Session, repeats: int, users: int, **_: object) -> dict:
         for name, times in runs.items()
     }
     met = result["notifydb"]["seconds_p50"] <= result["seed_copy"]["seconds_p50"]
-    return {"users": users, **result, "target": "notifydb ≤ seed COPY (p50)", "met": met}
+    return {"users": users, **result, "target": "notifydb ≤ baseline COPY (p50)", "met": met}
 
 
 # -- delivery outbox -----------------------------------------------------------------------------

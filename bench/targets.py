@@ -1,6 +1,6 @@
-"""The speed targets the issues set, checked against a run's figures (medians: p50).
+"""The speed targets notifydb was designed to, checked against a run's figures (medians: p50).
 
-The issues state them for one unpinned client in Python, so they are judged on
+They are stated for one unpinned client in Python, so they are judged on
 that mode only. Each target measures one number (a ratio, or milliseconds) and
 says whether it meets the bound.
 """
@@ -39,7 +39,7 @@ class Speedup:
     factor: float
 
     def describe(self) -> str:
-        return f"≥ {self.factor:g}x faster than seed"
+        return f"≥ {self.factor:g}x faster than the baseline"
 
     def measure(self, op: str, figures: Figures) -> float | None:
         return _over(_p50(figures, op, "seed"), _p50(figures, op, "notifydb"))
@@ -48,7 +48,7 @@ class Speedup:
         return value >= self.factor
 
     def shows(self, value: float) -> str:
-        return f"{value:.2f}x faster than seed"
+        return f"{value:.2f}x faster than the baseline"
 
 
 @dataclass(frozen=True)

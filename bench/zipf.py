@@ -1,7 +1,7 @@
-"""Inbox sizes: a Zipf-Mandelbrot law over a floor, fitted to the seed's measured shape.
+"""Inbox sizes: a Zipf-Mandelbrot law over a base count, fitted to the measured shape of the baseline's data set.
 
 The row count of the user ranked r is ``base + c / (r + q)``. Three facts of
-the 5-million-row data set in /work/shared/baseline.md fix the three numbers:
+the 5-million-row data set the design guide's schema was first measured on fix the three numbers:
 the largest inbox (88,696 rows), the 18th largest (just over 10,000) and the
 total. At another scale every count is multiplied by the scale.
 """

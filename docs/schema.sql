@@ -1400,7 +1400,7 @@ ALTER PROCEDURE notifydb._purge_in_batches(IN p_table text, IN p_batch_size inte
 -- Name: PROCEDURE _purge_in_batches(IN p_table text, IN p_batch_size integer, IN p_max_batches integer, INOUT p_deleted bigint, IN p_now timestamp with time zone); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON PROCEDURE notifydb._purge_in_batches(IN p_table text, IN p_batch_size integer, IN p_max_batches integer, INOUT p_deleted bigint, IN p_now timestamp with time zone) IS 'Shared body of purge_notifications and purge_events (p_table notifications or events, else 22023): batches until nothing is due or p_max_batches, committing after each. First releases a retention lock this session still holds from a failed run. Private.';
+COMMENT ON PROCEDURE notifydb._purge_in_batches(IN p_table text, IN p_batch_size integer, IN p_max_batches integer, INOUT p_deleted bigint, IN p_now timestamp with time zone) IS 'Shared body of purge_notifications and purge_events (p_table notifications or events, else 22023): batches until nothing is due or p_max_batches, committing after each. First releases a retention lock this session still holds from a failed run. Granted to notifydb_retention because the procedures run as their caller; call those instead.';
 
 --
 -- Name: _purge_notifications_batch(timestamp with time zone, integer); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -2106,8 +2106,11 @@ BEGIN
         RAISE EXCEPTION 'p_user_ids must not contain the nil UUID'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- One set-based statement. Sorted recipients visit the inbox index in
-    -- key order; a user who already has p_dedupe_key gets nothing new.
+    -- One set-based statement. A NULL recipient is the tenant-level inbox,
+    -- created once however often NULL is given. Recipients sorted by inbox
+    -- key (NULL first: its key, the nil UUID, is the smallest) visit the
+    -- inbox index in key order; an inbox that already has p_dedupe_key gets
+    -- nothing new.
     INSERT INTO notifydb.notifications (
         tenant_id, user_id, type, title, message, channel, expires_at, data, dedupe_key
     )
@@ -2117,8 +2120,7 @@ BEGIN
     FROM (
         SELECT DISTINCT u.user_id
         FROM pg_catalog.unnest(p_user_ids) AS u (user_id)
-        WHERE u.user_id IS NOT NULL
-        ORDER BY u.user_id
+        ORDER BY u.user_id NULLS FIRST
     ) AS r
     ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
     GET DIAGNOSTICS v_created = ROW_COUNT;
@@ -2133,7 +2135,7 @@ ALTER FUNCTION notifydb.fan_out_notification(p_tenant_id uuid, p_user_ids uuid[]
 -- Name: FUNCTION fan_out_notification(p_tenant_id uuid, p_user_ids uuid[], p_type text, p_title text, p_message text, p_channel text, p_expires_at timestamp with time zone, p_data jsonb, p_dedupe_key text); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb.fan_out_notification(p_tenant_id uuid, p_user_ids uuid[], p_type text, p_title text, p_message text, p_channel text, p_expires_at timestamp with time zone, p_data jsonb, p_dedupe_key text) IS 'Creates the same notification for every distinct non-NULL user of p_user_ids in one statement; users who already have p_dedupe_key are skipped. Returns the number of rows created.';
+COMMENT ON FUNCTION notifydb.fan_out_notification(p_tenant_id uuid, p_user_ids uuid[], p_type text, p_title text, p_message text, p_channel text, p_expires_at timestamp with time zone, p_data jsonb, p_dedupe_key text) IS 'Creates the same notification for every distinct entry of p_user_ids in one statement (a NULL entry: the tenant-level inbox, once); recipients that already have p_dedupe_key are skipped. Returns the number of rows created.';
 
 --
 -- Name: list_events(uuid, text, boolean, integer, bigint); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -2258,7 +2260,7 @@ ALTER FUNCTION notifydb.list_events(p_tenant_id uuid, p_min_severity text, p_unr
 -- Name: FUNCTION list_events(p_tenant_id uuid, p_min_severity text, p_unresolved_only boolean, p_limit integer, p_before_id bigint); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb.list_events(p_tenant_id uuid, p_min_severity text, p_unresolved_only boolean, p_limit integer, p_before_id bigint) IS 'System events newest first (id DESC). p_tenant_id NULL lists every tenant; p_min_severity keeps that severity and above; p_unresolved_only hides resolved ones; p_limit is clamped to 1..100; pass the last id of a page as p_before_id for the next.';
+COMMENT ON FUNCTION notifydb.list_events(p_tenant_id uuid, p_min_severity text, p_unresolved_only boolean, p_limit integer, p_before_id bigint) IS 'System events newest first (id DESC). p_tenant_id NULL lists every tenant; p_min_severity keeps that severity and above; p_unresolved_only hides resolved ones; p_limit is clamped to 1..100 (NULL: 50), never refused; pass the last id of a page as p_before_id for the next.';
 
 --
 -- Name: list_notifications(uuid, uuid, boolean, integer, timestamp with time zone, uuid); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -2359,7 +2361,7 @@ ALTER FUNCTION notifydb.list_notifications(p_tenant_id uuid, p_user_id uuid, p_u
 -- Name: FUNCTION list_notifications(p_tenant_id uuid, p_user_id uuid, p_unread_only boolean, p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb.list_notifications(p_tenant_id uuid, p_user_id uuid, p_unread_only boolean, p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid) IS 'One page of an inbox (p_user_id NULL: the tenant-level inbox), newest first, without deleted or expired rows. Keyset paging: pass the last row''s created_at and id as p_before_created_at and p_before_id. p_limit is clamped to 1..100.';
+COMMENT ON FUNCTION notifydb.list_notifications(p_tenant_id uuid, p_user_id uuid, p_unread_only boolean, p_limit integer, p_before_created_at timestamp with time zone, p_before_id uuid) IS 'One page of an inbox (p_user_id NULL: the tenant-level inbox), newest first, without deleted or expired rows. Keyset paging: pass the last row''s created_at and id as p_before_created_at and p_before_id; p_before_created_at alone pages strictly before that time, p_before_id alone raises 22023. p_limit is clamped to 1..100 (NULL: 20), never refused.';
 
 --
 -- Name: mark_all_read(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner

@@ -32,8 +32,11 @@ BEGIN
         RAISE EXCEPTION 'p_user_ids must not contain the nil UUID'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- One set-based statement. Sorted recipients visit the inbox index in
-    -- key order; a user who already has p_dedupe_key gets nothing new.
+    -- One set-based statement. A NULL recipient is the tenant-level inbox,
+    -- created once however often NULL is given. Recipients sorted by inbox
+    -- key (NULL first: its key, the nil UUID, is the smallest) visit the
+    -- inbox index in key order; an inbox that already has p_dedupe_key gets
+    -- nothing new.
     INSERT INTO notifydb.notifications (
         tenant_id, user_id, type, title, message, channel, expires_at, data, dedupe_key
     )
@@ -43,8 +46,7 @@ BEGIN
     FROM (
         SELECT DISTINCT u.user_id
         FROM pg_catalog.unnest(p_user_ids) AS u (user_id)
-        WHERE u.user_id IS NOT NULL
-        ORDER BY u.user_id
+        ORDER BY u.user_id NULLS FIRST
     ) AS r
     ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
     GET DIAGNOSTICS v_created = ROW_COUNT;
@@ -54,7 +56,7 @@ END
 $$;
 
 COMMENT ON FUNCTION notifydb.fan_out_notification(uuid, uuid[], text, text, text, text, timestamptz, jsonb, text) IS
-'Creates the same notification for every distinct non-NULL user of p_user_ids in one statement; users who already have p_dedupe_key are skipped. Returns the number of rows created.';
+'Creates the same notification for every distinct entry of p_user_ids in one statement (a NULL entry: the tenant-level inbox, once); recipients that already have p_dedupe_key are skipped. Returns the number of rows created.';
 
 REVOKE ALL ON FUNCTION notifydb.fan_out_notification(uuid, uuid[], text, text, text, text, timestamptz, jsonb, text)
 FROM public;

@@ -127,7 +127,7 @@ END
 $$;
 
 COMMENT ON FUNCTION notifydb.list_events(uuid, text, boolean, integer, bigint) IS
-'System events newest first (id DESC). p_tenant_id NULL lists every tenant; p_min_severity keeps that severity and above; p_unresolved_only hides resolved ones; p_limit is clamped to 1..100; pass the last id of a page as p_before_id for the next.';
+'System events newest first (id DESC). p_tenant_id NULL lists every tenant; p_min_severity keeps that severity and above; p_unresolved_only hides resolved ones; p_limit is clamped to 1..100 (NULL: 50), never refused; pass the last id of a page as p_before_id for the next.';
 
 REVOKE ALL ON FUNCTION notifydb.list_events(uuid, text, boolean, integer, bigint) FROM public;
 GRANT EXECUTE ON FUNCTION notifydb.list_events(uuid, text, boolean, integer, bigint) TO notifydb_admin;

@@ -113,7 +113,7 @@ END
 $$;
 
 COMMENT ON FUNCTION notifydb.list_notifications(uuid, uuid, boolean, integer, timestamptz, uuid) IS
-'One page of an inbox (p_user_id NULL: the tenant-level inbox), newest first, without deleted or expired rows. Keyset paging: pass the last row''s created_at and id as p_before_created_at and p_before_id. p_limit is clamped to 1..100.';
+'One page of an inbox (p_user_id NULL: the tenant-level inbox), newest first, without deleted or expired rows. Keyset paging: pass the last row''s created_at and id as p_before_created_at and p_before_id; p_before_created_at alone pages strictly before that time, p_before_id alone raises 22023. p_limit is clamped to 1..100 (NULL: 20), never refused.';
 
 REVOKE ALL ON FUNCTION notifydb.list_notifications(uuid, uuid, boolean, integer, timestamptz, uuid) FROM public;
 GRANT EXECUTE ON FUNCTION notifydb.list_notifications(uuid, uuid, boolean, integer, timestamptz, uuid)

@@ -8,14 +8,15 @@ import sys
 import psycopg
 
 from notifydb.commands import bench, migrate, ratelimit, relay, retention, schedule, status, test
-from notifydb.connection import describe_target, resolve_dsn
+from notifydb.connection import error_line, resolve_dsn
 from notifydb.migrations import MigrationError
 from notifydb.migrations.scripts import ScriptLayoutError
 
 COMMANDS = (migrate, status, retention, schedule, relay, test, ratelimit, bench)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: tuple = COMMANDS) -> argparse.ArgumentParser:
+    """One subcommand per module (or object) with register(subparsers, common)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--dsn",
@@ -23,13 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(prog="notifydb", description="notifydb schema runner and tools")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in commands:
         command.register(subparsers, common)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, commands: tuple = COMMANDS) -> int:
+    """`commands`: runner.py swaps in the checkout's `test` and `bench` for the installed ones."""
+    parser = build_parser(commands)
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "accepts_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except psycopg.Error as exc:
         # Unreachable server, failed authentication, malformed DSN, missing
         # privilege: what a DBA fixes from one line, so no traceback.
-        print(f"notifydb: {describe_target(args.dsn)}: {_first_line(exc)}", file=sys.stderr)
+        print(error_line(args.dsn, exc), file=sys.stderr)
         return 1
     except MigrationError as exc:
         print(f"notifydb: {exc}", file=sys.stderr)
@@ -50,11 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -9,4 +9,5 @@ from notifydb.notifications import NotificationMethods
 
 
 class Client(NotificationMethods, EventMethods, DeliveryMethods, ClientBase):
-    """``Client(conn_or_pool)``: each call runs in a transaction of its own."""
+    """``Client(conn_or_pool)``: one method per notifydb SQL function (docs/reference.md), same names, arguments
+    without ``p_``; each call is one statement that commits by itself (see ``ClientBase``)."""

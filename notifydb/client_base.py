@@ -36,6 +36,7 @@ class ClientBase:
         self._write_listeners: list[WriteListener] = []
 
     def add_write_listener(self, listener: WriteListener) -> None:
+        """Call ``listener`` after each committed write with the inboxes it touched (an UnreadCountCache does)."""
         self._write_listeners.append(listener)
 
     def in_callers_transaction(self) -> bool:

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-# Every event recorded through the client is mirrored here, for central logging (seed section 4).
+# Every event recorded through the client is mirrored here, for central logging.
 event_log = logging.getLogger("notifydb.events")
 
 _EVENT_COLUMNS = (
@@ -64,7 +64,7 @@ class EventMethods:
         user_id: UUID | None = None,
         fingerprint: str | None = None,
     ) -> int:
-        """Record an event (or bump the open one with this fingerprint); returns its id.
+        """Record an event (or bump the unresolved one with this tenant and fingerprint); returns its id.
 
         Once committed, the event is also written as one INFO record on the
         ``notifydb.events`` logger, its fields in ``extra`` as JSON-ready values:
@@ -109,7 +109,8 @@ class EventMethods:
         return event_id
 
     def resolve_event(self, event_id: int, resolved_by: UUID) -> bool:
-        """True when this call resolved the event, False when it already was; unknown ids raise NoDataFound."""
+        """Resolve an event (``notifydb_admin``): True when this call resolved it, False when it already was
+        (the first resolver and time are kept); an unknown id raises ``psycopg.errors.NoDataFound`` (P0002)."""
         return self._scalar("SELECT notifydb.resolve_event(%s, %s)", (event_id, resolved_by))
 
     def list_events(
@@ -120,7 +121,8 @@ class EventMethods:
         limit: int = 50,
         before_id: int | None = None,
     ) -> list[SystemEvent]:
-        """Events newest first; pass the last id of a page as ``before_id`` for the next one."""
+        """Events newest first (``notifydb_admin``; ``tenant_id`` None: every tenant), ``min_severity`` and above;
+        ``limit`` is clamped to 1..100. Pass the last id of a page as ``before_id`` for the next one."""
         rows = self._rows(
             f"SELECT {_EVENT_COLUMNS} FROM notifydb.list_events(%s, %s, %s, %s, %s)",
             (tenant_id, min_severity, unresolved_only, limit, before_id),
@@ -128,6 +130,6 @@ class EventMethods:
         return [SystemEvent(*row) for row in rows]
 
     def event_summary(self, tenant_id: UUID | None = None) -> list[SeveritySummary]:
-        """Unresolved events per severity, low to critical, zeros included."""
+        """Unresolved events per severity, low to critical, zeros included (``notifydb_admin``; None: every tenant)."""
         rows = self._rows("SELECT severity, unresolved FROM notifydb.event_summary(%s)", (tenant_id,))
         return [SeveritySummary(*row) for row in rows]

@@ -62,6 +62,7 @@ class Announcement:
 
     @classmethod
     def from_payload(cls, payload: str) -> Announcement:
+        """Parse a NOTIFY payload; raises ``MalformedAnnouncement`` when it is not an announcement."""
         try:
             fields = json.loads(payload)
             op = fields["op"]
@@ -91,6 +92,7 @@ class AnnouncementListener:
     """
 
     def __init__(self, dsn: str, channel: str = CHANNEL) -> None:
+        """Connect to ``dsn`` (any role may LISTEN) and LISTEN on ``channel``."""
         self._conn = psycopg.connect(dsn, autocommit=True)
         self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         # psycopg hands over every notification of a network packet at once; those
@@ -117,6 +119,7 @@ class AnnouncementListener:
             yielded += 1
 
     def close(self) -> None:
+        """Close the listening connection (LISTEN ends with it)."""
         self._conn.close()
 
     def __enter__(self) -> AnnouncementListener:

@@ -72,6 +72,11 @@ class NotificationMethods:
         data: dict[str, Any] | None = None,
         dedupe_key: str | None = None,
     ) -> UUID:
+        """Create a notification for ``user_id`` (None: the tenant-level inbox) and return its id.
+
+        A repeated ``dedupe_key`` for the same inbox creates nothing and returns the first row's id; bad input
+        raises ``psycopg.errors.InvalidParameterValue`` (22023) naming the parameter.
+        """
         params = {
             "tenant_id": tenant_id,
             "user_id": user_id,
@@ -97,6 +102,8 @@ class NotificationMethods:
         data: dict[str, Any] | None = None,
         dedupe_key: str | None = None,
     ) -> int:
+        """Create the same notification for every distinct entry of ``user_ids`` (None: the tenant-level inbox,
+        once) in one statement; inboxes that already have ``dedupe_key`` are skipped. Returns the rows created."""
         user_ids = list(user_ids)
         params = {
             "tenant_id": tenant_id,
@@ -109,7 +116,7 @@ class NotificationMethods:
             "data": _jsonb(data),
             "dedupe_key": dedupe_key,
         }
-        targets = [(tenant_id, user_id) for user_id in dict.fromkeys(user_ids) if user_id is not None]
+        targets = [(tenant_id, user_id) for user_id in dict.fromkeys(user_ids)]
         return self._write(_FAN_OUT, params, inboxes=targets)[0][0]
 
     def list_notifications(
@@ -121,6 +128,11 @@ class NotificationMethods:
         before_created_at: datetime | None = None,
         before_id: UUID | None = None,
     ) -> list[Notification]:
+        """One page of the inbox, newest first, without deleted or expired rows; ``limit`` is clamped to 1..100.
+
+        For the next page pass the last row's ``created_at`` and ``id`` as ``before_created_at`` and ``before_id``
+        (``before_created_at`` alone: strictly older than that time; ``before_id`` alone raises 22023).
+        """
         params = {
             "tenant_id": tenant_id,
             "user_id": user_id,
@@ -132,26 +144,35 @@ class NotificationMethods:
         return [Notification(*row) for row in self._rows(_LIST, params)]
 
     def unread_count(self, tenant_id: UUID, user_id: UUID | None) -> int:
+        """How many notifications of the inbox are unread, not deleted and not expired (exact, one counter read)."""
         return self._scalar(_COUNT.format(function="unread_count"), {"tenant_id": tenant_id, "user_id": user_id})
 
     def unseen_count(self, tenant_id: UUID, user_id: UUID | None) -> int:
+        """The badge: how many notifications of the inbox are neither seen nor read, not deleted, not expired."""
         return self._scalar(_COUNT.format(function="unseen_count"), {"tenant_id": tenant_id, "user_id": user_id})
 
     def mark_read(self, tenant_id: UUID, user_id: UUID | None, ids: Sequence[UUID]) -> int:
+        """Mark these notifications of the inbox read (and seen); returns how many changed.
+
+        Ids of other inboxes are ignored; already read ones keep their ``read_at``."""
         return self._by_ids("mark_read", tenant_id, user_id, ids)
 
     def mark_unread(self, tenant_id: UUID, user_id: UUID | None, ids: Sequence[UUID]) -> int:
+        """Mark these read notifications of the inbox unread again (seen state kept); returns how many changed."""
         return self._by_ids("mark_unread", tenant_id, user_id, ids)
 
     def delete_notifications(self, tenant_id: UUID, user_id: UUID | None, ids: Sequence[UUID]) -> int:
+        """Hide (soft-delete) these notifications of the inbox; ids of other inboxes are ignored. Returns how many."""
         return self._by_ids("delete_notifications", tenant_id, user_id, ids)
 
     def mark_all_read(self, tenant_id: UUID, user_id: UUID | None, up_to: datetime | None = None) -> int:
-        """Everything created up to ``up_to`` (default: the database's now())."""
+        """Mark every unread notification of the inbox created up to ``up_to`` (default: the database's now())
+        read and seen, in one counter update; returns how many changed."""
         return self._up_to("mark_all_read", tenant_id, user_id, up_to)
 
     def mark_seen(self, tenant_id: UUID, user_id: UUID | None, up_to: datetime | None = None) -> int:
-        """Everything created up to ``up_to`` (default: the database's now()) is seen, not read."""
+        """Mark every unseen notification of the inbox created up to ``up_to`` (default: the database's now())
+        seen, not read: clears the badge (``unseen_count``). Returns how many changed."""
         return self._up_to("mark_seen", tenant_id, user_id, up_to)
 
     def _by_ids(self, function: str, tenant_id: UUID, user_id: UUID | None, ids: Sequence[UUID]) -> int:

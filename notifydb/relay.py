@@ -48,9 +48,13 @@ _ACK_ATTEMPTS = 3
 
 @dataclass
 class RelayStats:
+    """Jobs claimed, completed and put back; ``rejected`` counts those put back because the handler
+    refused them or failed (not those left unhandled when it closed)."""
+
     claimed: int = 0
     completed: int = 0
     retried: int = 0
+    rejected: int = 0
     batches: int = 0
 
 
@@ -81,10 +85,12 @@ class Relay:
         self._stopping = threading.Event()
 
     def stop(self) -> None:
+        """Stop after the batch in hand has been acknowledged (thread- and signal-safe)."""
         self._stopping.set()
 
     @property
     def stopping(self) -> bool:
+        """Whether ``stop()`` was called."""
         return self._stopping.is_set()
 
     def install_signal_handlers(self) -> None:
@@ -109,7 +115,7 @@ class Relay:
             return 0
         self.stats.claimed += len(jobs)
         self.stats.batches += 1
-        accepted, error = self._hand_over(jobs)
+        accepted, error, closed = self._hand_over(jobs)
         done = [job.job_id for job in jobs if job.job_id in accepted]
         rejected = [job.job_id for job in jobs if job.job_id not in accepted]
         if done:
@@ -118,22 +124,24 @@ class Relay:
             self.stats.retried += self._ack(
                 lambda: self.client.retry_deliveries(rejected, error=error, delay=self.retry_delay)
             )
+            if not closed:
+                self.stats.rejected += len(rejected)
         return len(jobs)
 
-    def _hand_over(self, jobs: Sequence[DeliveryJob]) -> tuple[set[int], str]:
-        """The job ids the handler accepted, and the error to keep on the others."""
+    def _hand_over(self, jobs: Sequence[DeliveryJob]) -> tuple[set[int], str, bool]:
+        """The job ids the handler accepted, the error to keep on the others, and whether it closed."""
         try:
-            return set(self.handler(jobs)), REJECTED_ERROR
+            return set(self.handler(jobs)), REJECTED_ERROR, False
         except HandlerClosed as exc:
             log.warning("handler closed: %s; stopping after this batch", exc)
             self.stop()
-            return exc.accepted, str(exc)[:2000] or REJECTED_ERROR
+            return exc.accepted, str(exc)[:2000] or REJECTED_ERROR, True
         except BatchRejected as exc:
             log.warning("handler rejected a batch of %d job(s): %s", len(jobs), exc)
-            return set(), str(exc)[:2000] or REJECTED_ERROR
+            return set(), str(exc)[:2000] or REJECTED_ERROR, False
         except Exception as exc:
             log.exception("delivery handler failed; retrying %d job(s)", len(jobs))
-            return set(), f"{type(exc).__name__}: {exc}"[:2000]
+            return set(), f"{type(exc).__name__}: {exc}"[:2000], False
 
     @staticmethod
     def _ack(call: Callable[[], int]) -> int:

@@ -79,7 +79,7 @@ END
 $$;
 
 COMMENT ON PROCEDURE notifydb._purge_in_batches (text, integer, integer, bigint, timestamptz) IS
-'Shared body of purge_notifications and purge_events (p_table notifications or events, else 22023): batches until nothing is due or p_max_batches, committing after each. First releases a retention lock this session still holds from a failed run. Private.';
+'Shared body of purge_notifications and purge_events (p_table notifications or events, else 22023): batches until nothing is due or p_max_batches, committing after each. First releases a retention lock this session still holds from a failed run. Granted to notifydb_retention because the procedures run as their caller; call those instead.';
 
 REVOKE ALL ON PROCEDURE notifydb._purge_in_batches(text, integer, integer, bigint, timestamptz) FROM public;
 GRANT EXECUTE ON PROCEDURE notifydb._purge_in_batches(text, integer, integer, bigint, timestamptz)

@@ -269,10 +269,10 @@ def test_relay_completes_what_the_handler_accepted_and_retries_the_rest(dsn: str
 
     with psycopg.connect(relay_dsn, autocommit=True) as conn:
         stats = Relay(Client(conn), accept_even, retry_delay=timedelta(hours=1)).run(once=True)
-        assert (stats.claimed, stats.completed, stats.retried) == (6, 3, 3)
+        assert (stats.claimed, stats.completed, stats.retried, stats.rejected) == (6, 3, 3, 3)
         insert_notifications(dsn, 2)
         stats = Relay(Client(conn), explode, retry_delay=timedelta(hours=1)).run(once=True)
-        assert (stats.claimed, stats.completed, stats.retried) == (2, 0, 2)
+        assert (stats.claimed, stats.completed, stats.retried, stats.rejected) == (2, 0, 2, 2)
     errors = Counter(error for *_, error in outbox(dsn))
     assert errors == {"not accepted by the handler": 3, "ValueError: smtp down": 2}
     assert all(job_id % 2 == 1 for job_id, *_ in outbox(dsn)[:3])

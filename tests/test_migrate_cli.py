@@ -3,6 +3,8 @@ when something is wrong, and `runner.py test` passing pytest's exit code on."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -49,10 +51,27 @@ def one_line(result, prefix: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", ["migrate", "status"])
-def test_unreachable_server_is_one_clear_line(command: str) -> None:
-    line = one_line(run_cli(command, "--dsn", UNREACHABLE), "notifydb: 127.0.0.1:1/nowhere as nobody:")
+@pytest.mark.parametrize(
+    "command",
+    [("migrate",), ("status",), ("retention",), ("retention", "--dry-run"), ("schedule",), ("relay", "--once")],
+    ids=" ".join,
+)
+def test_unreachable_server_is_one_clear_line(command: tuple[str, ...]) -> None:
+    """Every command that connects says so alike: one line, the target, libpq's reason."""
+    line = one_line(run_cli(*command, "--dsn", UNREACHABLE), "notifydb: 127.0.0.1:1/nowhere as nobody:")
     assert "Connection refused" in line
+
+
+def test_status_names_the_database_it_checked(fresh_dsn: str) -> None:
+    """Without --dsn (libpq's PG* variables here), status says which database it compared."""
+    params = conninfo_to_dict(fresh_dsn)
+    env = {"PGHOST": params["host"], "PGPORT": params["port"], "PGUSER": params["user"], "PGDATABASE": params["dbname"]}
+    result = run_cli("status", env=env, unset=DSN_VARIABLES + LIBPQ_VARIABLES)
+    assert result.returncode == 3, result.stderr  # nothing applied yet
+    target = f"{params['host']}:{params['port']}/{params['dbname']} as {params['user']}"
+    assert result.stdout.splitlines()[0] == f"database {target}"
+    as_json = run_cli("status", "--json", env=env, unset=DSN_VARIABLES + LIBPQ_VARIABLES)
+    assert json.loads(as_json.stdout)["database"] == target
 
 
 def test_malformed_dsn_is_one_clear_line() -> None:

@@ -79,11 +79,14 @@ def test_paging_with_the_cursor_of_the_last_row(client: Client) -> None:
 
 def test_fan_out_and_dedupe(client: Client) -> None:
     tenant_id, a, b = uuid4(), uuid4(), uuid4()
-    assert client.fan_out_notification(tenant_id, [a, b, None, a], "T", "t", "m", dedupe_key="k") == 2
-    assert client.fan_out_notification(tenant_id, [a, b], "T", "t", "m", dedupe_key="k") == 0
+    assert client.fan_out_notification(tenant_id, [a, b, None, a, None], "T", "t", "m", dedupe_key="k") == 3
+    assert client.fan_out_notification(tenant_id, [a, b, None], "T", "t", "m", dedupe_key="k") == 0
     assert client.fan_out_notification(tenant_id, [], "T", "t", "m") == 0
     same = client.create_notification(tenant_id, a, "T", "t", "m", dedupe_key="k")
     assert [n.id for n in client.list_notifications(tenant_id, a)] == [same]
+    # None is the tenant-level inbox: one row however often it is given, deduplicated like a user's.
+    [tenant_level] = client.list_notifications(tenant_id, None)
+    assert client.create_notification(tenant_id, None, "T", "t", "m", dedupe_key="k") == tenant_level.id
 
 
 def test_write_listeners_hear_every_inbox_a_write_touched(client: Client) -> None:
@@ -96,7 +99,12 @@ def test_write_listeners_hear_every_inbox_a_write_touched(client: Client) -> Non
     client.mark_all_read(tenant_id, None)
     client.unread_count(tenant_id, a)
     client.list_notifications(tenant_id, a)
-    assert heard == [(tenant_id, a), (tenant_id, b), (tenant_id, a), (tenant_id, a), (tenant_id, None)]
+    assert heard == [
+        (tenant_id, a),
+        *[(tenant_id, b), (tenant_id, None), (tenant_id, a)],  # the fan-out: None is the tenant-level inbox
+        (tenant_id, a),
+        (tenant_id, None),
+    ]
 
 
 def test_bad_input_raises_invalid_parameter_value(client: Client) -> None:

@@ -120,7 +120,7 @@ class Worker:
     def fan_out(self, inbox: Inbox) -> None:
         tenant = inbox[0]
         users = self.world.users[tenant]
-        # Some users once, some again, some NULLs (ignored), in a random order.
+        # Some users once, some again, some NULLs (the tenant-level inbox), in a random order.
         targets: list[UUID | None] = self.rng.sample(users, self.rng.randint(1, len(users)))
         targets += self.rng.choices([*targets, None], k=self.rng.randint(0, 3))
         self.rng.shuffle(targets)

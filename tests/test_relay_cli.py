@@ -14,8 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from notifydb import Client
+from notifydb.commands.relay import EXIT_REJECTED
 from tests.support.cli import PROJECT_ROOT, run_cli, start_cli
 from tests.support.delivery import (
     clear,
@@ -69,13 +71,14 @@ def test_stdout_relay_writes_every_job_once_and_completes_it(dsn: str, relay_dsn
     assert "completed 250" in result.stderr
 
 
-def test_exec_failure_retries_the_batch(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
+def test_exec_failure_retries_the_batch_and_once_exits_3(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
     insert_notifications(dsn, 3)
     received = tmp_path / "batch.jsonl"
     result = run_cli(
         "relay", "--dsn", relay_dsn, "--once", "--retry-delay", "3600", "--exec", f"cat >> {received}; exit 7"
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == EXIT_REJECTED, result.stderr
+    assert "the handler rejected 3 job(s)" in result.stderr
     assert len(read_lines(received)) == 3
     jobs = outbox(dsn)
     assert [(attempts, leased, error) for _, _, attempts, leased, error in jobs] == [
@@ -91,6 +94,18 @@ def test_exec_success_completes_the_batch(dsn: str, relay_dsn: str, tmp_path: Pa
     assert result.returncode == 0, result.stderr
     assert len({line["job_id"] for line in read_lines(received)}) == 30
     assert delivery_statuses(dsn) == {"sent": 30}
+
+
+def test_a_role_without_notifydb_delivery_is_told_which_role_it_needs(dsn: str) -> None:
+    insert_notifications(dsn, 2)
+    with login_role(dsn, "notifydb_app") as app_dsn:
+        user = conninfo_to_dict(app_dsn)["user"]
+        result = run_cli("relay", "--dsn", app_dsn, "--once")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].endswith(
+        f"permission denied: the relay needs the notifydb_delivery role (GRANT notifydb_delivery TO {user};)"
+    ), result.stderr
+    assert len(outbox(dsn)) == 2
 
 
 def test_relay_killed_mid_batch_loses_nothing(dsn: str, relay_dsn: str, tmp_path: Path) -> None:
@@ -220,7 +235,7 @@ def test_exec_command_outliving_its_lease_is_killed_and_retried(dsn: str, relay_
         "--exec",
         f"echo $$ > {pid_file}; cat > /dev/null; exec sleep 30",
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == EXIT_REJECTED, result.stderr
     assert time.monotonic() - started < 15, "the command was not cut off at the lease"
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)

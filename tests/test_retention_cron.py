@@ -21,6 +21,7 @@ from tests.retention_support import add_event, add_notification, descriptions, t
 from tests.support.cli import run_cli
 from tests.support.cluster import LocalCluster
 from tests.support.postgres_server import migrated
+from tests.support.psql import psql
 
 JOB_COLUMNS = "SELECT jobname, schedule, command, database, username FROM cron.job"
 SCRIPT = PROJECT_ROOT / "retention" / "cron" / "schedule_retention.sql"
@@ -175,3 +176,29 @@ def test_with_pg_cron_in_another_database_the_job_goes_to_the_notifydb_one(cron_
 
     missing = run_script(cron_cluster, cron_dsn, notifydb_database="no_such_database")
     assert missing.returncode != 0 and "database no_such_database does not exist" in missing.stderr
+
+
+@pytest.mark.parametrize("cron_cluster", ["postgres"], indirect=True)
+def test_script_run_in_the_notifydb_database_names_the_cron_database(cron_cluster):
+    """pg_cron lives in postgres; run in notifydb_app, the script says where to run it instead, in one line."""
+    app_dsn = prepare_notifydb(cron_cluster, "postgres")
+    refused = run_script(cron_cluster, app_dsn)
+    assert refused.returncode != 0
+    [line] = refused.stderr.splitlines()
+    assert line.endswith(
+        "ERROR:  pg_cron is not installed in database notifydb_app: run this file in the database pg_cron lives"
+        " in, cron.database_name = postgres, with -v notifydb_database=notifydb_app (and CREATE EXTENSION"
+        " pg_cron there first if it is missing)"
+    ), line
+    with connect(cron_cluster.dsn()) as conn:
+        assert conn.execute(JOB_COLUMNS).fetchall() == [], "nothing was scheduled"
+
+
+def test_script_on_a_server_without_pg_cron_says_what_to_do(migrated_dsn: str):
+    """The suite's own server does not preload pg_cron: one line, no `schema "cron" does not exist`."""
+    refused = subprocess.run(
+        [str(psql()), "-X", "-d", migrated_dsn, "-f", str(SCRIPT)], capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode == 3, refused  # psql's ON_ERROR_STOP exit
+    [line] = refused.stderr.splitlines()
+    assert "ERROR:  pg_cron is not loaded on this server: add pg_cron to shared_preload_libraries" in line, line

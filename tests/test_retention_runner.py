@@ -13,6 +13,7 @@ from notifydb import retention
 from tests.retention_support import add_event, add_notification, descriptions, purge_held_mid_batch, titles
 from tests.support.cli import run_cli
 from tests.support.postgres_server import migrated
+from tests.support.roles import login_role
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +179,20 @@ def test_failure_exits_non_zero_and_deletes_nothing(dsn, db, tmp_path: Path):
     result = run_cli("retention", "--dsn", dsn, "--export-events", str(unwritable))
     assert result.returncode == 1 and "No such file or directory" in result.stderr
     assert titles(db) == {"old"}, "an export that cannot be written stops the run before any delete"
+
+
+@pytest.mark.parametrize("granted", [(), ("notifydb_app",)], ids=["no role", "notifydb_app"])
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry run"])
+def test_a_role_without_notifydb_retention_is_told_which_role_it_needs(dsn, db, granted, dry_run: bool):
+    add_notification(db, "old", "100 days")
+    with login_role(dsn, *granted) as role_dsn:
+        user = conninfo_to_dict(role_dsn)["user"]
+        result = run_cli("retention", "--dsn", role_dsn, *(["--dry-run"] if dry_run else []))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("notifydb: ") and "for function" not in line and "for schema" not in line, line
+    assert line.endswith(
+        f"permission denied: retention needs the notifydb_retention role (GRANT notifydb_retention TO {user};)"
+    ), line
+    assert titles(db) == {"old"}

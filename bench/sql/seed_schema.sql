@@ -1,7 +1,7 @@
 -- noqa: disable=all
--- The seed's two tables and five indexes, copied verbatim from
--- /work/shared/seed/notifications-db-schema-guide.md (sections 3.1 and 4.1):
--- the baseline the benchmark compares notifydb against. The loader runs this
+-- The two tables and five indexes of the notifications design guide notifydb
+-- grew from ("the seed"; its sections 3.1 and 4.1), copied verbatim: the
+-- baseline the benchmark compares notifydb against. The loader runs this
 -- with search_path = seed, so the unqualified names land in schema seed.
 -- Lint is off for this file: its style is the seed's, on purpose.
 

@@ -1,82 +1,28 @@
-"""`bench`: build the benchmark data set and measure (the code lives in bench/ of a checkout)."""
+"""`bench`: the benchmark lives in bench/ of a source checkout, not in the package.
+
+`python -m bench` (or `python runner.py bench`) in a checkout runs it; the installed
+`notifydb bench` only says so.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parents[2]
+NEEDS_CHECKOUT = (
+    "notifydb bench: needs a source checkout of notifydb: run `python -m bench` in its root (see bench/README.md)"
+)
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "bench",
-        parents=[common],
-        help="build the benchmark data set and measure notifydb against the seed's schema",
-        description=(
-            "Runs from a source checkout (python runner.py bench): the suite lives in bench/ beside the "
-            "package and is not part of the wheel. --dsn names the server; the data set goes into a database "
-            "of its own. See bench/README.md."
-        ),
+        help="the benchmark (from a source checkout: python -m bench)",
+        description="The benchmark is not part of the package: run `python -m bench` in a source checkout.",
     )
-    parser.add_argument("--db-name", default="notifydb_bench", help="the bench database (default %(default)s)")
-    parser.add_argument("--scale", type=float, default=1.0, help="1 = 5M notifications, 1M events; 0.1 for a quick run")
-    parser.add_argument(
-        "--keep", action="store_true", help="reuse the bench database when built with the same parameters"
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for the Redis operations")
-    parser.add_argument("--out", type=Path, default=None, help="results folder (default bench/results/)")
-    parser.add_argument("--rounds", type=int, default=10, help="single-client rounds (default %(default)s)")
-    parser.add_argument("--iterations", type=int, default=100, help="per operation and round (default %(default)s)")
-    parser.add_argument(
-        "--heavy-iterations", type=int, default=1, help="per round for costly writes (default %(default)s)"
-    )
-    parser.add_argument("--clients", type=int, default=8, help="concurrent client processes (default %(default)s)")
-    parser.add_argument("--client-iterations", type=int, default=200, help="per client process (default %(default)s)")
-    parser.add_argument("--fan-out-users", type=int, default=10_000, help="fan-out size (default %(default)s)")
-    parser.add_argument("--fan-out-repeats", type=int, default=5, help="fan-out runs per way (default %(default)s)")
-    parser.add_argument("--outbox-jobs", type=int, default=10_000, help="jobs for the relay run (default %(default)s)")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, accepts_extra=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    if not (CHECKOUT / "bench" / "main.py").exists():
-        print("notifydb bench: run it from a source checkout: python runner.py bench", file=sys.stderr)
-        return 2
-    if str(CHECKOUT) not in sys.path:
-        sys.path.insert(0, str(CHECKOUT))
-    from bench.dataset import DatasetError
-    from bench.main import DEFAULT_RESULTS, Config
-    from bench.main import run as run_bench
-    from bench.measure import Plan
-
-    config = Config(
-        dsn=args.dsn,
-        db_name=args.db_name,
-        scale=args.scale,
-        keep=args.keep,
-        redis_url=args.redis_url or None,
-        out_dir=args.out or DEFAULT_RESULTS,
-        plan=Plan(
-            rounds=args.rounds,
-            iterations=args.iterations,
-            heavy_iterations=args.heavy_iterations,
-            client_iterations=args.client_iterations,
-            heavy_client_iterations=max(1, args.heavy_iterations * 2),
-            clients=args.clients,
-        ),
-        fan_out_users=args.fan_out_users,
-        fan_out_repeats=args.fan_out_repeats,
-        outbox_jobs=args.outbox_jobs,
-        quiet=args.quiet,
-    )
-    try:
-        result = run_bench(config)
-    except DatasetError as exc:
-        print(f"notifydb bench: {exc}", file=sys.stderr)
-        return 1
-    for path in result["files"]:
-        print(path)
-    return 0
+    print(NEEDS_CHECKOUT, file=sys.stderr)
+    return 2

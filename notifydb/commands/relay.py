@@ -10,6 +10,7 @@ from datetime import timedelta
 import psycopg
 
 from notifydb.client import Client
+from notifydb.connection import role_needed_line
 from notifydb.relay import Relay
 from notifydb.relay_handlers import ExecHandler, StdoutHandler, describe_jobs, describe_with_content
 
@@ -18,6 +19,9 @@ log = logging.getLogger("notifydb.relay")
 # An --exec command is killed at this share of the lease, so its batch is
 # retried before the lease runs out and another relay could claim it.
 EXEC_TIMEOUT_SHARE = 0.9
+
+# `relay --once` when the handler rejected jobs: the run did not deliver everything that was due.
+EXIT_REJECTED = 3
 
 
 def _positive_float(text: str) -> float:
@@ -36,7 +40,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
             "Claims SEND_NOTIFICATION jobs in batches and hands each batch to a handler: JSON lines on "
             "stdout (every job written is accepted), or --exec CMD, which gets the batch as JSON lines on "
             "stdin (exit 0 completes the batch, anything else retries it). SIGTERM/SIGINT stop it after "
-            "the batch in hand is acknowledged. Connect as a role granted notifydb_delivery."
+            "the batch in hand is acknowledged. Connect as a role granted notifydb_delivery. Exit 0 when done;"
+            f" with --once, {EXIT_REJECTED} when the handler rejected jobs (they are retried after --retry-delay)."
         ),
     )
     parser.add_argument("--exec", dest="command", metavar="CMD", help="shell command to pipe each batch to")
@@ -83,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
         relay.install_signal_handlers()
         # Said once SIGTERM is handled, so a supervisor (or a test) knows it may stop the relay cleanly.
         log.info("draining the outbox in batches of %d, lease %g s", args.batch_size, args.lease)
-        stats = relay.run(once=args.once)
+        try:
+            stats = relay.run(once=args.once)
+        except psycopg.errors.InsufficientPrivilege:
+            print(role_needed_line(args.dsn, conn.info.user, "the relay", "notifydb_delivery"), file=sys.stderr)
+            return 1
     log.info("claimed %d, completed %d, retried %d", stats.claimed, stats.completed, stats.retried)
+    if args.once and stats.rejected:
+        log.info("the handler rejected %d job(s): exit %d", stats.rejected, EXIT_REJECTED)
+        return EXIT_REJECTED
     return 0

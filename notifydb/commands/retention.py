@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 
 from notifydb import retention
+from notifydb.connection import role_needed_line
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
@@ -37,17 +38,20 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        with psycopg.connect(args.dsn, autocommit=True) as conn:
-            conn.add_notice_handler(lambda notice: print(f"notice: {notice.message_primary}", file=sys.stderr))
+    # A server it cannot reach, or a database error, is one line from the CLI, as for every command.
+    with psycopg.connect(args.dsn, autocommit=True) as conn:
+        conn.add_notice_handler(lambda notice: print(f"notice: {notice.message_primary}", file=sys.stderr))
+        try:
             return _dry_run(conn) if args.dry_run else _purge(conn, args)
-    except retention.RetentionSkipped as exc:
-        print(f"retention: skipped: {exc}")
-        return 0
-    except (psycopg.Error, OSError) as exc:
-        message = getattr(getattr(exc, "diag", None), "message_primary", None) or str(exc)
-        print(f"notifydb retention: failed: {message}", file=sys.stderr)
-        return 1
+        except retention.RetentionSkipped as exc:
+            print(f"retention: skipped: {exc}")
+            return 0
+        except psycopg.errors.InsufficientPrivilege:
+            print(role_needed_line(args.dsn, conn.info.user, "retention", "notifydb_retention"), file=sys.stderr)
+            return 1
+        except OSError as exc:  # the --export-events file
+            print(f"notifydb retention: failed: {exc}", file=sys.stderr)
+            return 1
 
 
 def _dry_run(conn: psycopg.Connection) -> int:

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg.conninfo import make_conninfo
+
+from notifydb.connection import error_line
 
 DEFAULT_JOB_NAME = "notifydb-retention"
 DEFAULT_SCHEDULE = "0 * * * *"
@@ -32,6 +36,25 @@ SELECT EXISTS (
 
 class ScheduleError(Exception):
     """Something the DBA must fix first; the message says what."""
+
+
+class DatabaseError(Exception):
+    """A psycopg error, with the DSN of the database it came from (the --dsn one or pg_cron's)."""
+
+    def __init__(self, dsn: str, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.dsn = dsn
+        self.error = error
+
+
+@contextmanager
+def _connect(dsn: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection whose errors, connecting included, name `dsn`."""
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            yield conn
+    except psycopg.Error as exc:
+        raise DatabaseError(dsn, exc) from exc
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
@@ -61,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     except ScheduleError as exc:
         print(f"notifydb schedule: {exc}", file=sys.stderr)
         return 2
-    except psycopg.Error as exc:
-        print(f"notifydb schedule: {exc.diag.message_primary or exc}", file=sys.stderr)
+    except DatabaseError as exc:
+        print(error_line(exc.dsn, exc.error), file=sys.stderr)
         return 1
     print(f"scheduled pg_cron job {args.job_name!r} (jobid {job_id}): {args.schedule!r} {COMMAND}")
     print(f"  runs in database {database!r} as {user!r}")
@@ -71,14 +94,14 @@ def run(args: argparse.Namespace) -> int:
 
 def schedule(dsn: str, cron_dsn: str | None, job_name: str, cron_schedule: str) -> tuple[int, str, str]:
     """Upsert the job; returns (jobid, target database, user the job runs as)."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with _connect(dsn) as conn:
         (database,) = conn.execute("SELECT pg_catalog.current_database()").fetchone()
         if not conn.execute(RUN_RETENTION_EXISTS).fetchone()[0]:
             raise ScheduleError(f"notifydb.run_retention() does not exist in {database!r}: run `migrate` first")
         if cron_dsn is None and _has_pg_cron(conn):
             return _upsert(conn, conn, database, job_name, cron_schedule, same_database=True)
         cron_dsn = cron_dsn or make_conninfo(dsn, dbname=_cron_database(conn))
-        with psycopg.connect(cron_dsn, autocommit=True) as cron_conn:
+        with _connect(cron_dsn) as cron_conn:
             if not _has_pg_cron(cron_conn):
                 (cron_db,) = cron_conn.execute("SELECT pg_catalog.current_database()").fetchone()
                 raise ScheduleError(

@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
+        print(f"database {report.database}")
         for state in report.scripts:
             print(f"{state.state:<9} {state.kind:<10} {state.script}")
         print("up to date" if report.up_to_date else "not up to date")

@@ -1,31 +1,28 @@
-"""`test`: run the whole test suite (pgTAP files and pytest) with pytest."""
+"""`test`: the test suite lives in tests/ of a source checkout, not in the package.
+
+`python runner.py test` (or `pytest`) in a checkout runs it; the installed
+`notifydb test` only says so.
+"""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
+
+NEEDS_CHECKOUT = (
+    "notifydb test: needs a source checkout of notifydb: run `python runner.py test` (or `pytest`) in its root"
+)
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "test",
-        help="run the test suite; extra arguments go to pytest",
-        description="Runs pytest on tests/ (pgTAP files included), or on the test files or node ids given."
-        " Extra arguments are passed to pytest.",
+        help="the test suite (from a source checkout: python runner.py test)",
+        description="The tests are not part of the package: run `python runner.py test` in a source checkout.",
     )
     parser.set_defaults(run=run, accepts_extra=True)
 
 
-def _selects_tests(arg: str) -> bool:
-    """A test file, folder or node id (tests/test_x.py::test_y), rather than an option or its value."""
-    return not arg.startswith("-") and Path(arg.split("::", 1)[0]).exists()
-
-
 def run(args: argparse.Namespace) -> int:
-    import pytest
-
-    tests_dir = Path(__file__).resolve().parents[2] / "tests"
-    # Given files replace tests/ rather than add to it (which would run everything).
-    selection = [] if any(_selects_tests(arg) for arg in args.extra) else [str(tests_dir)]
-    # pytest's own exit codes, including 5 when no test ran, pass through.
-    return int(pytest.main([*selection, *args.extra]))
+    print(NEEDS_CHECKOUT, file=sys.stderr)
+    return 2

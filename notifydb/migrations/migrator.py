@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pglast
 import psycopg
 from psycopg import errors, sql
 
+from notifydb.connection import describe_connection
 from notifydb.migrations import history
 from notifydb.migrations.history import HistoryRow
 from notifydb.migrations.lock import LockNotAcquired, migration_lock
@@ -157,7 +158,8 @@ class Migrator:
         """The scripts on disk, read once, and how they compare with the history."""
         scripts = discover_scripts(self.root)
         with self._connect() as conn:
-            return scripts, compare(scripts, history.read(conn))
+            report = compare(scripts, history.read(conn))
+            return scripts, replace(report, database=describe_connection(conn))
 
     def preview(self) -> tuple[StatusReport, list[tuple[Step, list[str]]]]:
         """What migrate would do, changing nothing: each step with what it drops first."""

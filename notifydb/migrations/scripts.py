@@ -37,11 +37,12 @@ class Script:
 def default_root() -> Path:
     """The folder that holds schema/ and the repeatable folders.
 
-    A source checkout (or an editable install) has them beside the package;
-    a wheel carries them inside it, under notifydb/sql/.
+    A wheel carries them inside the package, under notifydb/sql/ (looked at
+    first, so an installed package never picks up folders beside it); a source
+    checkout (or an editable install) has them beside the package.
     """
     package_dir = Path(__file__).resolve().parent.parent
-    for candidate in (package_dir.parent, package_dir / "sql"):
+    for candidate in (package_dir / "sql", package_dir.parent):
         if (candidate / VERSIONED_DIR).is_dir():
             return candidate
     return package_dir.parent

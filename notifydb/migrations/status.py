@@ -30,6 +30,7 @@ class ScriptState:
 @dataclass(frozen=True)
 class StatusReport:
     scripts: list[ScriptState]
+    database: str = ""  # which database was compared: host:port/dbname as user
 
     def with_state(self, *states: State) -> list[ScriptState]:
         return [s for s in self.scripts if s.state in states]
@@ -47,6 +48,7 @@ class StatusReport:
         for s in self.scripts:
             counts[s.state] = counts.get(s.state, 0) + 1
         return {
+            "database": self.database,
             "up_to_date": self.up_to_date,
             "counts": counts,
             "scripts": [asdict(s) for s in self.scripts],

@@ -10,8 +10,11 @@
 -- must then hold notifydb (the script refuses otherwise, rather than
 -- schedule a job that can only fail). The schedule defaults to hourly.
 -- Running it again leaves one job (pg_cron upserts by job name and user);
--- run it with another schedule to change the schedule.
+-- run it with another schedule to change the schedule. Without pg_cron in
+-- the database psql is connected to, it stops with one line saying what to
+-- do, before changing anything.
 \set ON_ERROR_STOP on
+\set SHOW_CONTEXT never
 \if :{?notifydb_database}
 \else
 \set notifydb_database ''
@@ -39,7 +42,26 @@ DECLARE
     v_job_name text := 'notifydb-retention';
     v_command text := 'CALL notifydb.run_retention()';
     v_job_id bigint;
+    v_cron_database text;
 BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension AS e WHERE e.extname = 'pg_cron') THEN
+        BEGIN
+            -- Set only when pg_cron is preloaded; readable by superusers and pg_read_all_settings.
+            v_cron_database := pg_catalog.current_setting('cron.database_name', TRUE);
+        EXCEPTION WHEN insufficient_privilege THEN
+            v_cron_database := '(see SHOW cron.database_name as a superuser)';
+        END;
+        IF v_cron_database IS NULL THEN
+            RAISE EXCEPTION 'pg_cron is not loaded on this server: add pg_cron to shared_preload_libraries, '
+                'set cron.database_name, restart, CREATE EXTENSION pg_cron in that database and run this file '
+                'there (or schedule `python runner.py retention` with cron instead)'
+                USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+        RAISE EXCEPTION 'pg_cron is not installed in database %: run this file in the database pg_cron lives in, '
+            'cron.database_name = %, with -v notifydb_database=% (and CREATE EXTENSION pg_cron there first '
+            'if it is missing)', pg_catalog.current_database(), v_cron_database, v_database
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
     IF v_database = pg_catalog.current_database() THEN
         -- From the catalogs: to_regprocedure() fails without USAGE on the schema.
         IF NOT EXISTS (

@@ -199,7 +199,11 @@ WITH first AS (
     RETURNING id
 )
 
-INSERT INTO v7 SELECT 1, id FROM first;
+INSERT INTO v7 (made, id)
+SELECT
+    1 AS made,
+    f.id
+FROM first AS f;
 SELECT pg_sleep(0.002);
 WITH second AS (
     INSERT INTO notifydb.notifications (tenant_id, type, title, message)
@@ -207,9 +211,18 @@ WITH second AS (
     RETURNING id
 )
 
-INSERT INTO v7 SELECT 2, id FROM second;
+INSERT INTO v7 (made, id)
+SELECT
+    2 AS made,
+    s.id
+FROM second AS s;
 SELECT ok(
-    (SELECT id FROM v7 WHERE made = 1) < (SELECT id FROM v7 WHERE made = 2),
+    (
+        SELECT earlier.id < later.id
+        FROM v7 AS earlier
+        INNER JOIN v7 AS later ON later.made = 2
+        WHERE earlier.made = 1
+    ),
     'ids made later sort later'
 );
 SELECT is(

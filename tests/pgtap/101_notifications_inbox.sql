@@ -2,7 +2,7 @@
 -- among equal created_at, hidden rows, unread-only, limits, the tenant-level
 -- inbox, and unread_count agreeing with the unread list.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 
 CREATE TEMPORARY TABLE t (tenant_id uuid, user_id uuid, other_user uuid);
 INSERT INTO t VALUES (
@@ -191,14 +191,14 @@ SELECT is(
     'dedupe holds for the tenant-level inbox too'
 );
 
--- Fan-out: distinct non-NULL users, dedupe per user.
+-- Fan-out: distinct recipients (NULL: the tenant-level inbox), dedupe per inbox.
 SELECT is(
     notifydb.fan_out_notification(
         (SELECT tenant_id FROM t),
         (SELECT ARRAY[user_id, other_user, NULL, other_user, user_id] FROM t),
         'FAN', 'title', 'message', p_dedupe_key => 'k1'
     ),
-    1::bigint, 'fan-out skips NULL and repeated users and the user who already has the key'
+    1::bigint, 'fan-out skips repeated users and every inbox that already has the key (NULL: the tenant-level one)'
 );
 SELECT is(
     notifydb.fan_out_notification(
@@ -211,11 +211,17 @@ SELECT is(
     0::bigint, 'an empty fan-out creates nothing'
 );
 SELECT is(
-    (
-        SELECT count(*) FROM notifydb.notifications
-        WHERE tenant_id = (SELECT tenant_id FROM t) AND type = 'FAN' AND user_id IS NULL
+    notifydb.fan_out_notification(
+        (SELECT tenant_id FROM t), (SELECT ARRAY[NULL, other_user, NULL]::uuid[] FROM t), 'FAN', 'title', 'message'
     ),
-    0::bigint, 'fan-out never creates a tenant-level row'
+    2::bigint, 'a NULL recipient is the tenant-level inbox, created once however often NULL is given'
+);
+SELECT is(
+    (
+        SELECT count(*) FROM notifydb.list_notifications((SELECT tenant_id FROM t), NULL)
+        WHERE type = 'FAN'
+    ),
+    1::bigint, 'and the tenant-level inbox lists it'
 );
 
 SELECT * FROM finish();

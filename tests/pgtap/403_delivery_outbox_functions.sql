@@ -56,7 +56,8 @@ SELECT is(
     'writes no job either'
 );
 
--- fan_out_notification, tenant 4032: users c1..c5; c1 and c2 already hold key k.
+-- fan_out_notification, tenant 4032: users c1..c5 and the tenant-level inbox (NULL); c1 and c2
+-- already hold key k.
 SELECT is(
     notifydb.fan_out_notification(
         '00000000-0000-0000-0000-000000004032',
@@ -75,7 +76,7 @@ SELECT is(
         ]::uuid[],
         'T', 'second', 'm', 'email', p_dedupe_key => 'k'
     ),
-    3::bigint, 'a fan-out with a key two users already hold creates three rows'
+    4::bigint, 'a fan-out with a key two users already hold creates four rows (NULL: the tenant-level inbox)'
 );
 SELECT set_eq(
     $$SELECT * FROM pg_temp.jobs_of('00000000-0000-0000-0000-000000004032')$$,
@@ -83,8 +84,8 @@ SELECT set_eq(
     'one job per created row, the first fan-out''s too'
 );
 SELECT is(
-    (SELECT count(*) FROM pg_temp.jobs_of('00000000-0000-0000-0000-000000004032')), 5::bigint,
-    'five rows, five jobs: none for the deduplicated users or the repeated entry'
+    (SELECT count(*) FROM pg_temp.jobs_of('00000000-0000-0000-0000-000000004032')), 6::bigint,
+    'six rows, six jobs: none for the deduplicated users or the repeated entry'
 );
 SELECT is(
     notifydb.fan_out_notification(
@@ -95,7 +96,7 @@ SELECT is(
     2::bigint, 'an in_app fan-out creates its rows'
 );
 SELECT is(
-    (SELECT count(*) FROM pg_temp.jobs_of('00000000-0000-0000-0000-000000004032')), 5::bigint,
+    (SELECT count(*) FROM pg_temp.jobs_of('00000000-0000-0000-0000-000000004032')), 6::bigint,
     'and writes no job'
 );
 

@@ -1,4 +1,4 @@
-"""Finding a PostgreSQL server for the tests, in the order CONTRACT.md fixes:
+"""Finding a PostgreSQL server for the tests, in the order the README gives:
 NOTIFYDB_TEST_DSN, a throwaway local cluster, testcontainers, else a clear failure."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Redis servers for the tests, found as CONTRACT.md says.
+"""Redis servers for the tests, found in the order the README gives.
 
 NOTIFYDB_TEST_REDIS_URL (an existing server whose database the tests may flush) → a local
 `redis-server` on a free loopback port in a temp dir, without persistence → a

@@ -1,8 +1,9 @@
-"""Generated schema documentation: docs/schema.sql (pg_dump) and docs/er.md (Mermaid).
+"""Generated documentation: docs/schema.sql (pg_dump), docs/er.md (Mermaid) and docs/reference.md.
 
-`python3 -m tests.support.schema_docs` regenerates both from a database freshly
-migrated on a throwaway server (found as the tests find theirs);
-tests/test_schema_docs.py fails when either file is stale.
+`python3 -m tests.support.schema_docs` regenerates all three from a database
+freshly migrated on a throwaway server (found as the tests find theirs); the
+reference also merges tests/support/reference_notes.toml (see
+tests/support/reference.py). tests/test_schema_docs.py fails when any is stale.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import psycopg
 from tests.support.cli import PROJECT_ROOT
 from tests.support.cluster import ClusterUnavailable, find_bindir
 from tests.support.postgres_server import migrated, start_postgres
+from tests.support.reference import catalog_routines, load_notes, reference_markdown
 
 REGENERATE = "python3 -m tests.support.schema_docs"
 SCHEMA_SQL = PROJECT_ROOT / "docs" / "schema.sql"
 ER_MD = PROJECT_ROOT / "docs" / "er.md"
+REFERENCE_MD = PROJECT_ROOT / "docs" / "reference.md"
 
 # The dump's format follows pg_dump's major version, so the header records it
 # and the test compares schema.sql only on a server of the same major.
@@ -219,11 +222,18 @@ def er_markdown(dsn: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def reference(dsn: str) -> str:
+    """docs/reference.md for the migrated database at `dsn`: the same on every server major."""
+    with psycopg.connect(dsn) as conn:
+        routines = catalog_routines(conn)
+    return reference_markdown(routines, load_notes(), REGENERATE)
+
+
 def main() -> None:
     server, stop = start_postgres()
     try:
         dsn = migrated(server.create_database("notifydb_schema_docs"))
-        outputs = {SCHEMA_SQL: schema_sql(dsn), ER_MD: er_markdown(dsn)}
+        outputs = {SCHEMA_SQL: schema_sql(dsn), ER_MD: er_markdown(dsn), REFERENCE_MD: reference(dsn)}
     finally:
         try:
             server.drop_created()  # matters on a NOTIFYDB_TEST_DSN server, which outlives us

@@ -1,0 +1,104 @@
+"""The benchmark's command line: `python -m bench` from a source checkout (also `python runner.py bench`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import psycopg
+
+from notifydb.connection import error_line, resolve_dsn
+
+DESCRIPTION = (
+    "Builds the benchmark data set and measures notifydb against a baseline: the reference schema of the"
+    " notifications design guide notifydb grew from (two tables, five indexes) queried with hand-written SQL."
+    " --dsn names the server; the data set goes into a database of its own. See bench/README.md."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db-name", default="notifydb_bench", help="the bench database (default %(default)s)")
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = 5M notifications, 1M events; 0.1 for a quick run")
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse the bench database when built with the same parameters"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for the Redis operations")
+    parser.add_argument("--out", type=Path, default=None, help="results folder (default bench/results/)")
+    parser.add_argument("--rounds", type=int, default=10, help="single-client rounds (default %(default)s)")
+    parser.add_argument("--iterations", type=int, default=100, help="per operation and round (default %(default)s)")
+    parser.add_argument(
+        "--heavy-iterations", type=int, default=1, help="per round for costly writes (default %(default)s)"
+    )
+    parser.add_argument("--clients", type=int, default=8, help="concurrent client processes (default %(default)s)")
+    parser.add_argument("--client-iterations", type=int, default=200, help="per client process (default %(default)s)")
+    parser.add_argument("--fan-out-users", type=int, default=10_000, help="fan-out size (default %(default)s)")
+    parser.add_argument("--fan-out-repeats", type=int, default=5, help="fan-out runs per way (default %(default)s)")
+    parser.add_argument("--outbox-jobs", type=int, default=10_000, help="jobs for the relay run (default %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
+    """`python runner.py bench`: the same options as `python -m bench`."""
+    parser = subparsers.add_parser(
+        "bench",
+        parents=[common],
+        help="build the benchmark data set and measure notifydb against a hand-written-SQL baseline",
+        description=DESCRIPTION,
+    )
+    add_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here: the measuring code needs the [bench] extra (matplotlib, tqdm).
+    from bench.dataset import DatasetError
+    from bench.main import DEFAULT_RESULTS, Config
+    from bench.main import run as run_bench
+    from bench.measure import Plan
+
+    config = Config(
+        dsn=args.dsn,
+        db_name=args.db_name,
+        scale=args.scale,
+        keep=args.keep,
+        redis_url=args.redis_url or None,
+        out_dir=args.out or DEFAULT_RESULTS,
+        plan=Plan(
+            rounds=args.rounds,
+            iterations=args.iterations,
+            heavy_iterations=args.heavy_iterations,
+            client_iterations=args.client_iterations,
+            heavy_client_iterations=max(1, args.heavy_iterations * 2),
+            clients=args.clients,
+        ),
+        fan_out_users=args.fan_out_users,
+        fan_out_repeats=args.fan_out_repeats,
+        outbox_jobs=args.outbox_jobs,
+        quiet=args.quiet,
+    )
+    try:
+        result = run_bench(config)
+    except DatasetError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    for path in result["files"]:
+        print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=DESCRIPTION)
+    parser.add_argument(
+        "--dsn", help="the server (any database on it; default: NOTIFYDB_DSN, DATABASE_URL, libpq's PG* variables)"
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    args.dsn = resolve_dsn(args.dsn)
+    try:
+        return run(args)
+    except psycopg.Error as exc:
+        print(error_line(args.dsn, exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
