@@ -546,6 +546,7 @@ COMMENT ON FUNCTION notifydb._export_events_page(p_now timestamp with time zone,
 CREATE FUNCTION notifydb._inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 BEGIN
     RETURN coalesce((
@@ -1130,6 +1131,7 @@ COMMENT ON FUNCTION notifydb._is_counted(p_row notifydb.notifications, p_counter
 CREATE FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uuid) RETURNS notifydb.inbox_counters
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_counters notifydb.inbox_counters;
@@ -1192,6 +1194,7 @@ COMMENT ON FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uui
 CREATE FUNCTION notifydb._lower_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_below timestamp with time zone, p_keep_ids uuid[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     SET work_mem TO '64MB'
     AS $$
 DECLARE
@@ -1463,6 +1466,7 @@ COMMENT ON FUNCTION notifydb._purge_notifications_batch(p_now timestamp with tim
 CREATE FUNCTION notifydb._raise_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_up_to timestamp with time zone) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     SET work_mem TO '64MB'
     AS $$
 DECLARE

@@ -8,6 +8,9 @@ RETURNS bigint
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
+-- Generic plans: every argument has the same best plan (index ranges of one
+-- inbox), and plpgsql would otherwise plan each call afresh.
+SET plan_cache_mode = force_generic_plan
 -- plpgsql, not sql: a sql function with a sub-SELECT is never inlined, and
 -- one that is not inlined is planned afresh at every call.
 AS $$

@@ -25,6 +25,9 @@ RETURNS notifydb.inbox_counters
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- Generic plans: every argument has the same best plan (index ranges of one
+-- inbox), and plpgsql would otherwise plan each call afresh.
+SET plan_cache_mode = force_generic_plan
 -- plpgsql, not sql: its plan is then kept for the session instead of being
 -- made afresh at every call.
 AS $$

@@ -14,6 +14,9 @@ RETURNS void
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- Generic plans: every argument has the same best plan (index ranges of one
+-- inbox), and plpgsql would otherwise plan each call afresh.
+SET plan_cache_mode = force_generic_plan
 -- Lowering may write out many rows: keep the update trigger's transition
 -- tables in memory.
 SET work_mem = '64MB'

@@ -17,6 +17,9 @@ RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- Generic plans: every argument has the same best plan (index ranges of one
+-- inbox), and plpgsql would otherwise plan each call afresh.
+SET plan_cache_mode = force_generic_plan
 -- Marking rows one by one puts them in the update trigger's transition
 -- tables: keep those in memory.
 SET work_mem = '64MB'
