@@ -16,8 +16,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         help="build the benchmark data set and measure notifydb against the seed's schema",
         description=(
             "Runs from a source checkout (python runner.py bench): the suite lives in bench/ beside the "
-            "package and is not part of the wheel. --dsn names the server; the data set goes into a database "
-            "of its own. See bench/README.md."
+            "package and is not part of the wheel. Without --dsn it starts a throwaway server of its own with "
+            "the settings in bench/postgresql.conf; --dsn names a server of yours instead (NOTIFYDB_DSN and "
+            "DATABASE_URL are not used here). The data set goes into a database of its own. See bench/README.md."
         ),
     )
     parser.add_argument("--db-name", default="notifydb_bench", help="the bench database (default %(default)s)")
@@ -37,6 +38,14 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--fan-out-users", type=int, default=10_000, help="fan-out size (default %(default)s)")
     parser.add_argument("--fan-out-repeats", type=int, default=5, help="fan-out runs per way (default %(default)s)")
     parser.add_argument("--outbox-jobs", type=int, default=10_000, help="jobs for the relay run (default %(default)s)")
+    parser.add_argument(
+        "--shared-buffers", default=None, help="own server only: instead of a quarter of RAM (e.g. 2GB)"
+    )
+    parser.add_argument("--mixed-seconds", type=float, default=60.0, help="mixed load per side (default %(default)s)")
+    parser.add_argument(
+        "--mixed-clients", type=int, default=8, help="mixed-load client processes (default %(default)s)"
+    )
+    parser.add_argument("--purge-runs", type=int, default=5, help="purge runs per side (default %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=run)
 
@@ -51,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
     from bench.main import DEFAULT_RESULTS, Config
     from bench.main import run as run_bench
     from bench.measure import Plan
+    from bench.server import ServerError
 
     config = Config(
-        dsn=args.dsn,
+        dsn=getattr(args, "dsn_given", args.dsn) or None,
         db_name=args.db_name,
         scale=args.scale,
         keep=args.keep,
@@ -71,10 +81,14 @@ def run(args: argparse.Namespace) -> int:
         fan_out_repeats=args.fan_out_repeats,
         outbox_jobs=args.outbox_jobs,
         quiet=args.quiet,
+        shared_buffers=args.shared_buffers,
+        mixed_seconds=args.mixed_seconds,
+        mixed_clients=args.mixed_clients,
+        purge_runs=args.purge_runs,
     )
     try:
         result = run_bench(config)
-    except DatasetError as exc:
+    except (DatasetError, ServerError) as exc:
         print(f"notifydb bench: {exc}", file=sys.stderr)
         return 1
     for path in result["files"]:
