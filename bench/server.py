@@ -128,6 +128,7 @@ class OwnServer:
         return {
             "kind": "own",
             "bindir": str(self.bindir),
+            "folder": str(self.base),
             "config_file": "bench/postgresql.conf",
             "computed": dict(self.settings),
         }
