@@ -77,7 +77,7 @@ def _run(config: Config, server: dict) -> dict:
     machine_info["server"] = server
     full_point = _growth_point(dataset.dsn, config, "the full table")
     session = Session(dataset.dsn, config.redis_url)
-    phases = Phases(dataset.dsn)
+    phases = Phases(dataset.dsn, session.conn)
     try:
         env = Environment.probe(session.conn, config.redis_url)
         sample = draw(session.conn)
@@ -120,8 +120,9 @@ def _run(config: Config, server: dict) -> dict:
 class Phases:
     """Buffer hits and reads around each measured phase, on a connection of its own."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, measuring: psycopg.Connection) -> None:
         self.conn = psycopg.connect(dsn, autocommit=True, application_name="notifydb bench monitor")
+        self.measuring = measuring
         self.done: list[dict] = []
 
     def measure(self, name: str, work):
@@ -129,7 +130,10 @@ class Phases:
         try:
             return work()
         finally:
-            self.conn.execute("SELECT pg_catalog.pg_sleep(0.6)")  # lets other backends send their statistics
+            # A busy backend sends its statistics at most once a second: the measuring session
+            # sends its own now; client processes have exited or get a moment to send theirs.
+            self.measuring.execute("SELECT pg_catalog.pg_stat_force_next_flush()")
+            self.conn.execute("SELECT pg_catalog.pg_sleep(1.1)")
             self.done.append(machine.io_phase(name, before, machine.io_snapshot(self.conn)))
 
     def close(self) -> None:
