@@ -13,7 +13,9 @@ from notifydb.connection import error_line, resolve_dsn
 DESCRIPTION = (
     "Builds the benchmark data set and measures notifydb against a baseline: the reference schema of the"
     " notifications design guide notifydb grew from (two tables, five indexes) queried with hand-written SQL."
-    " --dsn names the server; the data set goes into a database of its own. See bench/README.md."
+    " Without --dsn it starts a throwaway server of its own with the settings in bench/postgresql.conf;"
+    " --dsn names a server of yours instead (NOTIFYDB_DSN and DATABASE_URL are not used here)."
+    " The data set goes into a database of its own. See bench/README.md."
 )
 
 
@@ -35,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fan-out-users", type=int, default=10_000, help="fan-out size (default %(default)s)")
     parser.add_argument("--fan-out-repeats", type=int, default=5, help="fan-out runs per way (default %(default)s)")
     parser.add_argument("--outbox-jobs", type=int, default=10_000, help="jobs for the relay run (default %(default)s)")
+    parser.add_argument(
+        "--shared-buffers", default=None, help="own server only: instead of a quarter of RAM (e.g. 2GB)"
+    )
+    parser.add_argument("--mixed-seconds", type=float, default=60.0, help="mixed load per side (default %(default)s)")
+    parser.add_argument(
+        "--mixed-clients", type=int, default=8, help="mixed-load client processes (default %(default)s)"
+    )
+    parser.add_argument("--purge-runs", type=int, default=5, help="purge runs per side (default %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -56,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
     from bench.main import DEFAULT_RESULTS, Config
     from bench.main import run as run_bench
     from bench.measure import Plan
+    from bench.server import ServerError
 
     config = Config(
-        dsn=args.dsn,
+        dsn=args.dsn_given,
         db_name=args.db_name,
         scale=args.scale,
         keep=args.keep,
@@ -76,10 +87,14 @@ def run(args: argparse.Namespace) -> int:
         fan_out_repeats=args.fan_out_repeats,
         outbox_jobs=args.outbox_jobs,
         quiet=args.quiet,
+        shared_buffers=args.shared_buffers,
+        mixed_seconds=args.mixed_seconds,
+        mixed_clients=args.mixed_clients,
+        purge_runs=args.purge_runs,
     )
     try:
         result = run_bench(config)
-    except DatasetError as exc:
+    except (DatasetError, ServerError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     for path in result["files"]:
@@ -90,10 +105,11 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=DESCRIPTION)
     parser.add_argument(
-        "--dsn", help="the server (any database on it; default: NOTIFYDB_DSN, DATABASE_URL, libpq's PG* variables)"
+        "--dsn", help="a server of yours (any database on it); default: a throwaway server of the bench's own"
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
+    args.dsn_given = args.dsn  # without --dsn the bench starts a server of its own
     args.dsn = resolve_dsn(args.dsn)
     try:
         return run(args)

@@ -32,7 +32,17 @@ PG_SETTINGS = (
     "autovacuum",
     "max_parallel_workers_per_gather",
     "huge_pages",
+    "min_wal_size",
+    "checkpoint_completion_target",
+    "full_page_writes",
+    "wal_compression",
+    "autovacuum_naptime",
+    "autovacuum_vacuum_scale_factor",
+    "autovacuum_analyze_scale_factor",
+    "autovacuum_vacuum_insert_scale_factor",
+    "effective_io_concurrency",
 )
+IO_TABLES = ("notifydb.notifications", "seed.notifications")
 MEMORY_UNITS = {"B": 1, "kB": 2**10, "8kB": 8 * 2**10, "MB": 2**20}
 TIME_UNITS = {"ms": 1, "s": 1000, "min": 60_000}
 
@@ -64,6 +74,34 @@ def describe(dsn: str, redis_url: str | None) -> dict:
     }
 
 
+def io_snapshot(conn: psycopg.Connection) -> dict:
+    """Buffer hits and reads so far: the database's (pg_stat_database) and, for each
+    notifications table, its heap and indexes together (pg_statio_user_tables)."""
+    conn.execute("SELECT pg_catalog.pg_stat_clear_snapshot()")
+    hit, read = conn.execute(
+        "SELECT blks_hit, blks_read FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database()"
+    ).fetchone()
+    snapshot = {"database": (hit, read)}
+    for table in IO_TABLES:
+        row = conn.execute(
+            """SELECT coalesce(heap_blks_hit, 0) + coalesce(idx_blks_hit, 0),
+                      coalesce(heap_blks_read, 0) + coalesce(idx_blks_read, 0)
+               FROM pg_catalog.pg_statio_user_tables WHERE relid = pg_catalog.to_regclass(%s)""",
+            (table,),
+        ).fetchone()
+        snapshot[table] = tuple(row) if row else (0, 0)
+    return snapshot
+
+
+def io_phase(name: str, before: dict, after: dict) -> dict:
+    """The buffer hit ratio of one measured phase: hits / (hits + reads) between two snapshots."""
+    phase: dict = {"phase": name}
+    for key in before:
+        hit, read = (after[key][0] - before[key][0], after[key][1] - before[key][1])
+        phase[key] = {"hit": hit, "read": read, "ratio": hit / (hit + read) if hit + read else None}
+    return phase
+
+
 def session_changes(conn: psycopg.Connection) -> list[dict]:
     """Every setting this session changed with SET (or set_config) from what it started with."""
     return [
@@ -86,6 +124,10 @@ def with_unit(value: str, unit: str | None) -> str:
     amount = int(value) * scales[0][unit]
     name, size = next((name, size) for name, size in scales[1] if amount % size == 0)
     return f"{amount // size}{name}"
+
+
+def _ratio_cell(figures: dict) -> str:
+    return "-" if figures["ratio"] is None else f"{100 * figures['ratio']:.2f} %"
 
 
 def _cpu_model() -> str:
@@ -130,6 +172,34 @@ def as_markdown(machine: dict) -> str:
         ),
         "",
     ]
+    server = machine.get("server")
+    if server:
+        if server["kind"] == "own":
+            computed = ", ".join(f"{name} = {value}" for name, value in server["computed"].items())
+            lines += [
+                f"The bench started this server itself (binaries from {server['bindir']}) with "
+                f"`{server['config_file']}` and, computed from this machine's memory, {computed}.",
+                "",
+            ]
+        else:
+            lines += ["The server was given with --dsn: its own configuration, not the bench's.", ""]
+    phases = machine.get("phases") or []
+    if phases:
+        lines += [
+            "Buffer hit ratio of each measured phase (blocks found in shared_buffers over blocks asked for, "
+            "from pg_stat_database and pg_statio_user_tables before and after the phase; statistics a "
+            "client process had not yet sent may be missing):",
+            "",
+            "| phase | database | notifydb.notifications | reference schema notifications | blocks read |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {phase['phase']} | {_ratio_cell(phase['database'])} | "
+                f"{_ratio_cell(phase['notifydb.notifications'])} | {_ratio_cell(phase['seed.notifications'])} | "
+                f"{phase['database']['read']:,} |"
+                for phase in phases
+            ),
+            "",
+        ]
     if changes is None:
         lines += ["Settings changed by the measuring session: not checked.", ""]
     elif not changes:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,18 +16,19 @@ from bench.dataset import CHUNKS, GROWTH_CHUNKS, PURGE_SHIFT_DAYS, Dataset, Data
 from bench.measure import Pair, Plan, first_line, many_clients, single_client
 from bench.ops import OPERATIONS, Operation
 from bench.sample import WRITER_TENANT, Sample, draw
+from bench.server import OwnServer
 from bench.session import Environment, Session, pin_to_one_core, unpin
 from bench.targets import check
 from bench.workers import Workers
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
 GROWTH_OPS = [op.name for op in OPERATIONS if op.growth]
-TARGET_MODE = "single_unpinned"  # the issues state their targets for one unpinned client
+TARGET_MODES = ("single_unpinned", "single_pinned")  # issue 15: one client, both unpinned and pinned
 
 
 @dataclass(frozen=True)
 class Config:
-    dsn: str
+    dsn: str | None = None  # None: the bench starts a server of its own (bench/server.py)
     db_name: str = "notifydb_bench"
     scale: float = 1.0
     keep: bool = False
@@ -39,6 +41,13 @@ class Config:
     relays: int = 4
     seed: int = 20_240_601
     quiet: bool = False
+    shared_buffers: str | None = None  # own server only: overrides the size computed from RAM
+    mixed_seconds: float = 60.0
+    mixed_clients: int = 8
+    purge_runs: int = 5
+    # Called with the bench database's DSN at the end of a run, before the bench's own server
+    # stops (the smoke test inspects the data set through it).
+    after_run: Callable[[str], object] | None = None
 
 
 def log(config: Config, message: str) -> None:
@@ -47,21 +56,38 @@ def log(config: Config, message: str) -> None:
 
 
 def run(config: Config) -> dict:
+    """On the server of ``config.dsn``, or on a throwaway server of the bench's own, stopped at the end."""
+    if config.dsn is not None:
+        return _run(config, {"kind": "given"})
+    own = OwnServer(config.shared_buffers)
+    log(config, f"starting a server of its own in {own.base}, shared_buffers {own.settings['shared_buffers']}")
+    try:
+        own.start()
+        return _run(replace(config, dsn=own.dsn()), own.describe())
+    finally:
+        own.stop()
+        log(config, "own server stopped and removed")
+
+
+def _run(config: Config, server: dict) -> dict:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     dataset = Dataset(config.dsn, config.db_name, DatasetParams.for_scale(config.scale), quiet=config.quiet)
     how = dataset.prepare(config.keep, lambda: _growth_point(dataset.dsn, config, "the partly loaded table"))
     machine_info = machine.describe(dataset.dsn, config.redis_url)  # a fresh session, before any measurement
+    machine_info["server"] = server
     full_point = _growth_point(dataset.dsn, config, "the full table")
     session = Session(dataset.dsn, config.redis_url)
+    phases = Phases(dataset.dsn, session.conn)
     try:
         env = Environment.probe(session.conn, config.redis_url)
         sample = draw(session.conn)
         rows_as_built = _row_counts(session.conn)  # before the write operations add their own rows
         operations = [_describe(op, env) for op in OPERATIONS]
         pairs = _available_pairs(env)
-        modes = _measure_modes(session, sample, pairs, config)
-        scenario_results = _scenarios(session, dataset, sample, env, config)
+        modes = _measure_modes(session, sample, pairs, config, phases)
+        scenario_results = _scenarios(session, dataset, sample, env, config, phases)
         machine_info["measuring_session_changes"] = machine.session_changes(session.conn)
+        machine_info["phases"] = phases.done
         result = {
             "meta": {
                 "started": started,
@@ -74,15 +100,44 @@ def run(config: Config) -> dict:
             "dataset": {"params": asdict(dataset.params), "how": how, "rows": rows_as_built},
             "operations": operations,
             "modes": modes,
-            "targets": {"mode": TARGET_MODE, "operations": _check_targets(modes[TARGET_MODE])},
+            "targets": {
+                "modes": list(TARGET_MODES),
+                "by_mode": {key: _check_targets(modes[key]) for key in TARGET_MODES if "figures" in modes[key]},
+            },
             "scenarios": scenario_results,
             "growth": _growth(dataset.growth, full_point),
             "state_check": _state_check(session.conn, sample),
         }
     finally:
+        phases.close()
         session.close()
     result["files"] = [str(path) for path in report.write(config.out_dir, result)]
+    if config.after_run is not None:
+        config.after_run(dataset.dsn)
     return result
+
+
+class Phases:
+    """Buffer hits and reads around each measured phase, on a connection of its own."""
+
+    def __init__(self, dsn: str, measuring: psycopg.Connection) -> None:
+        self.conn = psycopg.connect(dsn, autocommit=True, application_name="notifydb bench monitor")
+        self.measuring = measuring
+        self.done: list[dict] = []
+
+    def measure(self, name: str, work):
+        before = machine.io_snapshot(self.conn)
+        try:
+            return work()
+        finally:
+            # A busy backend sends its statistics at most once a second: the measuring session
+            # sends its own now; client processes have exited or get a moment to send theirs.
+            self.measuring.execute("SELECT pg_catalog.pg_stat_force_next_flush()")
+            self.conn.execute("SELECT pg_catalog.pg_sleep(1.1)")
+            self.done.append(machine.io_phase(name, before, machine.io_snapshot(self.conn)))
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _describe(op: Operation, env: Environment) -> dict:
@@ -91,6 +146,7 @@ def _describe(op: Operation, env: Environment) -> dict:
         "label": op.label,
         "group": op.group,
         "floor": op.floor,
+        "writes": op.writes,
         "has_seed": op.seed is not None,
         "growth": op.growth,
         "targets": [target.describe() for target in op.targets],
@@ -108,15 +164,21 @@ def _available_pairs(env: Environment, only: set[str] | None = None) -> list[Pai
     ]
 
 
-def _measure_modes(session: Session, sample: Sample, pairs: list[Pair], config: Config) -> dict:
+def _measure_modes(session: Session, sample: Sample, pairs: list[Pair], config: Config, phases: Phases) -> dict:
     plan = config.plan
     log(config, f"one client, unpinned: {len(pairs)} operation sides")
-    modes: dict[str, dict] = {"single_unpinned": single_client(session, sample, pairs, plan, config.seed).as_dict()}
-    modes["single_pinned"] = _pinned(session, sample, pairs, config)
+    modes: dict[str, dict] = {
+        "single_unpinned": phases.measure(
+            "one client, unpinned", lambda: single_client(session, sample, pairs, plan, config.seed).as_dict()
+        )
+    }
+    modes["single_pinned"] = phases.measure("one client, pinned", lambda: _pinned(session, sample, pairs, config))
     log(config, f"{plan.clients} client processes")
     workers = Workers(plan.clients, session.conn.info.dsn, config.redis_url, sample)
     try:
-        modes["clients"] = many_clients(workers, pairs, plan, config.seed + 2).as_dict()
+        modes["clients"] = phases.measure(
+            f"{plan.clients} clients", lambda: many_clients(workers, pairs, plan, config.seed + 2).as_dict()
+        )
     finally:
         workers.close()
     return modes
@@ -148,7 +210,9 @@ def _uses_redis(op: Operation) -> bool:
     return any("redis" in side.needs for side in op.sides().values())
 
 
-def _scenarios(session: Session, dataset: Dataset, sample: Sample, env: Environment, config: Config) -> dict:
+def _scenarios(
+    session: Session, dataset: Dataset, sample: Sample, env: Environment, config: Config, phases: Phases
+) -> dict:
     results: dict[str, dict] = {}
     for scenario in scenarios.SCENARIOS:
         missing = scenarios.missing(scenario, env)
@@ -160,17 +224,24 @@ def _scenarios(session: Session, dataset: Dataset, sample: Sample, env: Environm
             Workers(config.plan.clients, dataset.dsn, config.redis_url, sample) if scenario.name == "purge" else None
         )
         try:
-            results[scenario.name] = scenario.run(
-                session=session,
-                dataset=dataset,
-                workers=readers,
-                dsn=dataset.dsn,
-                redis_url=config.redis_url,
-                sample=sample,
-                repeats=config.fan_out_repeats,
-                users=config.fan_out_users,
-                jobs=config.outbox_jobs,
-                relays=config.relays,
+            results[scenario.name] = phases.measure(
+                f"scenario {scenario.name}",
+                lambda scenario=scenario, readers=readers: scenario.run(
+                    session=session,
+                    dataset=dataset,
+                    workers=readers,
+                    dsn=dataset.dsn,
+                    redis_url=config.redis_url,
+                    sample=sample,
+                    repeats=config.fan_out_repeats,
+                    users=config.fan_out_users,
+                    jobs=config.outbox_jobs,
+                    relays=config.relays,
+                    purge_runs=config.purge_runs,
+                    mixed_seconds=config.mixed_seconds,
+                    mixed_clients=config.mixed_clients,
+                    seed=config.seed,
+                ),
             )
         except (psycopg.Error, RuntimeError) as exc:
             results[scenario.name] = {"failed": first_line(exc)}

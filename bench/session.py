@@ -73,14 +73,24 @@ def _redis_answers(url: str | None) -> bool:
         return False
 
 
+WAL_POSITION = "SELECT pg_catalog.pg_current_wal_insert_lsn()"
+WAL_SINCE = "SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_insert_lsn(), %s::pg_lsn)"
+
+
 class Bound:
     """One side of one operation, ready to run on a session: once() returns nanoseconds."""
 
-    def __init__(self, op: Operation, side_name: str, session: Session, sample: Sample) -> None:
+    def __init__(self, op: Operation, side_name: str, session: Session, sample: Sample, wal: bool = False) -> None:
         self.side = op.sides()[side_name]
         self.draw = op.params(sample, side_name)
         self.cursor = session.conn.cursor()
         self.call = self.side.call(session) if self.side.call else None
+        # WAL bytes of the last call: the insert position read just before and just after the
+        # timed call (both untimed), on the same connection. The position is the server's, so
+        # what other backends (autovacuum, the checkpointer) write meanwhile counts too: the
+        # median over many calls is what the report judges.
+        self.wal = wal and self.call is None
+        self.last_wal: int | None = None
 
     def once(self, rng: Random) -> int:
         params = self.draw(rng)
@@ -91,9 +101,12 @@ class Bound:
         else:
             # Timed: send, execute, and libpq receiving every row; not the conversion to
             # Python objects, which costs the same for any schema.
+            before = self.cursor.execute(WAL_POSITION).fetchone()[0] if self.wal else None
             started = time.perf_counter_ns()
             self.cursor.execute(self.side.sql, params, prepare=True)
             elapsed = time.perf_counter_ns() - started
+            if before is not None:
+                self.last_wal = int(self.cursor.execute(WAL_SINCE, (before,), prepare=True).fetchone()[0])
         if self.side.restore:
             self.cursor.execute(self.side.restore, params, prepare=True)
         return elapsed

@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None, commands: tuple = COMMANDS) -> int:
     if extra and not getattr(args, "accepts_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
-    args.dsn = resolve_dsn(getattr(args, "dsn", None))
+    args.dsn_given = getattr(args, "dsn", None)  # bench: without --dsn it starts a server of its own
+    args.dsn = resolve_dsn(args.dsn_given)
     try:
         return args.run(args)
     except psycopg.Error as exc:
