@@ -67,9 +67,13 @@ class LocalCluster:
         return "postgres"
 
     def _run(self, *args: str) -> None:
-        result = subprocess.run(
-            [str(self.bindir / args[0]), *args[1:]], capture_output=True, text=True, user=self.user, check=False
-        )
+        try:
+            result = subprocess.run(
+                [str(self.bindir / args[0]), *args[1:]], capture_output=True, text=True, user=self.user, check=False
+            )
+        except PermissionError as exc:
+            # As root the server runs as `postgres`, which cannot enter root's home, say.
+            raise ClusterUnavailable(f"{self.user or 'this user'} may not run {self.bindir / args[0]}: {exc}") from exc
         if result.returncode != 0:
             log = (self.base / "server.log").read_text() if (self.base / "server.log").exists() else ""
             raise ClusterUnavailable(f"{args[0]} failed: {result.stderr.strip()}\n{log[-2000:]}")
