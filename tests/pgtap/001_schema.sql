@@ -199,7 +199,11 @@ WITH first AS (
     RETURNING id
 )
 
-INSERT INTO v7 SELECT 1, id FROM first;
+INSERT INTO v7 (made, id)
+SELECT
+    1 AS made,
+    first.id
+FROM first;
 SELECT pg_sleep(0.002);
 WITH second AS (
     INSERT INTO notifydb.notifications (tenant_id, type, title, message)
@@ -207,9 +211,19 @@ WITH second AS (
     RETURNING id
 )
 
-INSERT INTO v7 SELECT 2, id FROM second;
+INSERT INTO v7 (made, id)
+SELECT
+    2 AS made,
+    second.id
+FROM second;
 SELECT ok(
-    (SELECT id FROM v7 WHERE made = 1) < (SELECT id FROM v7 WHERE made = 2),
+    (
+        SELECT v7.id FROM v7
+        WHERE v7.made = 1
+    ) < (
+        SELECT v7.id FROM v7
+        WHERE v7.made = 2
+    ),
     'ids made later sort later'
 );
 SELECT is(
