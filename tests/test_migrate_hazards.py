@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 
 from notifydb.migrations.lock import LOCK_KEY
-from tests.support.cli import run_cli, start_cli
+from tests.support.cli import read_until, run_cli, start_cli
 from tests.support.scripts_copy import add_versioned, copy_scripts
 
 
@@ -70,24 +70,27 @@ def test_lock_timeout_is_retried_until_the_blocker_goes(fresh_dsn: str, tmp_path
         "add_column",
         "SET LOCAL ROLE notifydb_owner;\nALTER TABLE notifydb.notifications ADD COLUMN extra text;\n",
     )
-    release = threading.Event()
+    locked, release = threading.Event(), threading.Event()
 
     def hold_table_lock() -> None:
         with psycopg.connect(fresh_dsn) as blocker:
             blocker.execute("LOCK TABLE notifydb.notifications IN ACCESS SHARE MODE")
+            locked.set()
             release.wait(timeout=60)
 
     with ThreadPoolExecutor(1) as pool:
         blocker = pool.submit(hold_table_lock)
-        time.sleep(0.5)
+        assert locked.wait(timeout=30)
         runner = start_cli(
             "migrate", "--dsn", fresh_dsn, "--scripts-dir", str(scripts), "--lock-timeout", "0.2", "--lock-retries", "8"
         )
-        time.sleep(2.5)
+        # Released once migrate has met the lock and said so, however slowly it started.
+        seen = read_until(runner, "lock_timeout, retrying")
         release.set()
         blocker.result()
         code = runner.wait(timeout=60)
         stdout, stderr = runner.communicate()
+    stdout = seen + stdout
     assert code == 0, stderr
     assert "lock_timeout, retrying" in stdout
     with psycopg.connect(fresh_dsn) as conn:
