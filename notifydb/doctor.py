@@ -133,7 +133,7 @@ def check_pgtap(target: Target) -> list[Finding]:
 
 # The retention jobs of one database, each with its latest finished run and latest success.
 CRON_JOBS = """
-SELECT j.jobname, j.schedule, j.active, last.status, last.end_time, last.return_message,
+SELECT j.jobid, j.jobname, j.schedule, j.active, last.status, last.end_time, last.return_message,
     (SELECT max(s.end_time) FROM cron.job_run_details AS s WHERE s.jobid = j.jobid AND s.status = 'succeeded')
 FROM cron.job AS j
 LEFT JOIN LATERAL (
@@ -214,10 +214,10 @@ def _retention_jobs(cron_conn: psycopg.Connection, database: str) -> list[Findin
     return [_retention_job(now, *job) for job in jobs]
 
 
-def _retention_job(now, name, schedule, active, status, ended, message, succeeded) -> Finding:
+def _retention_job(now, jobid, name, schedule, active, status, ended, message, succeeded) -> Finding:
     job = f"pg_cron job {name!r} ({schedule})"
     if not active:
-        return Finding("pg_cron", "warning", f"{job} is inactive: SELECT cron.alter_job(<jobid>, active => true);")
+        return Finding("pg_cron", "warning", f"{job} is inactive: SELECT cron.alter_job({jobid}, active => true);")
     if status is None:
         return Finding("pg_cron", "info", f"{job} has no finished run in cron.job_run_details yet")
     if status == "failed":

@@ -303,8 +303,17 @@ def test_scheduled_retention_is_found_in_pg_crons_database_and_its_last_run_read
         assert wait_for_job_run(cluster.dsn()) == ("succeeded", "CALL")
 
         code, levels, messages = doctor(app_dsn, "--strict")
+        assert code == 0, messages
+        assert levels["pg_cron"] == "ok"
+        assert messages["pg_cron"][0].startswith("pg_cron job 'notifydb-retention' (@reboot) last succeeded ")
+
+        with connect(cluster.dsn()) as conn:
+            (jobid,) = conn.execute("SELECT jobid FROM cron.job").fetchone()
+            conn.execute("SELECT cron.alter_job(%s, active => false)", (jobid,))
+        code, levels, messages = doctor(app_dsn)
     finally:
         cluster.stop()
-    assert code == 0, messages
-    assert levels["pg_cron"] == "ok"
-    assert messages["pg_cron"][0].startswith("pg_cron job 'notifydb-retention' (@reboot) last succeeded ")
+    assert code == 0 and levels["pg_cron"] == "warning"
+    assert messages["pg_cron"] == [
+        f"pg_cron job 'notifydb-retention' (@reboot) is inactive: SELECT cron.alter_job({jobid}, active => true);"
+    ]
