@@ -7,12 +7,12 @@ import sys
 
 import psycopg
 
-from notifydb.commands import bench, migrate, ratelimit, relay, retention, schedule, status, test
+from notifydb.commands import bench, doctor, migrate, ratelimit, relay, retention, schedule, status, test
 from notifydb.connection import error_line, resolve_dsn
 from notifydb.migrations import MigrationError
 from notifydb.migrations.scripts import ScriptLayoutError
 
-COMMANDS = (migrate, status, retention, schedule, relay, test, ratelimit, bench)
+COMMANDS = (migrate, status, doctor, retention, schedule, relay, test, ratelimit, bench)
 
 
 def build_parser(commands: tuple = COMMANDS) -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.cluster import ClusterUnavailable, find_bindir, has_pg_cron, server_major
 from tests.support.postgres_server import PgServer, migrated, start_postgres
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -17,11 +18,45 @@ pytest_plugins = ["tests.fixtures_redis"]
 
 # Where the session's PostgreSQL came from, for the summary at the end.
 PG_ORIGIN = pytest.StashKey[str]()
+# Why the needs_pg_cron tests were left out, if they were, for the same summary.
+PG_CRON_LEFT_OUT = pytest.StashKey[str]()
+
+# The PostgreSQL whose pg_cron the tests insist on: Debian 12 packages pg_cron
+# for it (postgresql-15-cron), and CI installs it. The relocatable 16..18
+# builds (.ci/install-postgres) have none, and it cannot be built here.
+PG_CRON_REQUIRED_ON = 15
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the needs_pg_cron tests, saying so, where the local binaries
+    (which those tests start clusters from) have no pg_cron, except on 15."""
+    marked = [item for item in items if item.get_closest_marker("needs_pg_cron")]
+    reason = _pg_cron_unavailable() if marked else None
+    if reason is None:
+        return
+    config.hook.pytest_deselected(items=marked)
+    items[:] = [item for item in items if not item.get_closest_marker("needs_pg_cron")]
+    config.stash[PG_CRON_LEFT_OUT] = f"{len(marked)} tests marked needs_pg_cron left out: {reason}"
+
+
+def _pg_cron_unavailable() -> str | None:
+    try:
+        bindir = find_bindir()
+    except ClusterUnavailable:
+        return None  # the tests fail saying so
+    if has_pg_cron(bindir):
+        return None
+    major = server_major(bindir)
+    if major == PG_CRON_REQUIRED_ON:
+        return None  # they run and fail: install postgresql-15-cron
+    return f"the PostgreSQL {major} in {bindir} has no pg_cron (required on {PG_CRON_REQUIRED_ON} only)"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if PG_ORIGIN in config.stash:
         terminalreporter.write_line(f"PostgreSQL for these tests: {config.stash[PG_ORIGIN]}")
+    if PG_CRON_LEFT_OUT in config.stash:
+        terminalreporter.write_line(config.stash[PG_CRON_LEFT_OUT])
 
 
 @pytest.fixture(scope="session")

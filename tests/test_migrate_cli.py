@@ -87,8 +87,10 @@ def test_unknown_role_is_one_clear_line(fresh_dsn: str) -> None:
 
 def test_missing_privilege_is_one_clear_line(fresh_dsn: str) -> None:
     with login_role(fresh_dsn) as powerless:
-        line = one_line(run_cli("migrate", "--dsn", powerless), "notifydb: ")
-    assert "permission denied for database" in line
+        line = one_line(run_cli("migrate", "--dsn", powerless), "notifydb migrate: refusing to migrate: ")
+    database = conninfo_to_dict(fresh_dsn)["dbname"]
+    assert f"may not create schemas in database {database}" in line
+    assert f"a superuser must run GRANT CREATE ON DATABASE {database} TO notifydb_test_login_" in line
     assert not schema_exists(fresh_dsn)
 
 

@@ -4,13 +4,12 @@ except that a non-transactional script commits what came before it."""
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
 
-from tests.support.cli import run_cli, start_cli
+from tests.support.cli import read_until, run_cli, start_cli
 from tests.support.scripts_copy import add_versioned, copy_scripts
 from tests.test_migrate_hazards import migrate
 
@@ -150,24 +149,27 @@ def test_lock_timeout_retries_the_whole_transaction(fresh_dsn: str, tmp_path: Pa
         "zz_blocked",
         "SET LOCAL ROLE notifydb_owner;\nALTER TABLE notifydb.notifications ADD COLUMN zz_extra text;\n",
     )
-    release = threading.Event()
+    locked, release = threading.Event(), threading.Event()
 
     def hold_table_lock() -> None:
         with psycopg.connect(fresh_dsn) as blocker:
             blocker.execute("LOCK TABLE notifydb.notifications IN ACCESS SHARE MODE")
+            locked.set()
             release.wait(timeout=60)
 
     with ThreadPoolExecutor(1) as pool:
         holder = pool.submit(hold_table_lock)
-        time.sleep(0.5)
+        assert locked.wait(timeout=30)
         runner = start_cli(
             "migrate", "--dsn", fresh_dsn, "--scripts-dir", str(scripts), "--lock-timeout", "0.2", "--lock-retries", "8"
         )
-        time.sleep(2.5)
+        # Released once migrate has met the lock and said so, however slowly it started.
+        seen = read_until(runner, "lock_timeout, retrying")
         release.set()
         holder.result()
         code = runner.wait(timeout=60)
         stdout, stderr = runner.communicate()
+    stdout = seen + stdout
     assert code == 0, stderr
     assert f"schema/{blocked.name}: lock_timeout, retrying its transaction (2 steps)" in stdout
     # The first script ran again in every attempt, and committed once.

@@ -23,6 +23,8 @@ from tests.support.cluster import LocalCluster
 from tests.support.postgres_server import migrated
 from tests.support.psql import psql
 
+pytestmark = pytest.mark.needs_pg_cron
+
 JOB_COLUMNS = "SELECT jobname, schedule, command, database, username FROM cron.job"
 SCRIPT = PROJECT_ROOT / "retention" / "cron" / "schedule_retention.sql"
 

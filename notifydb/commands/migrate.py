@@ -77,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_plan(migrator: Migrator) -> int:
-    """The plan in the order migrate would follow, and exit 4 (as migrate
-    would) when applied scripts drifted."""
-    report, steps = migrator.preview()
+    """The plan in the order migrate would follow, and the exit code migrate
+    would have: 4 when applied scripts drifted, 1 when a grant is missing."""
+    report, steps, refusal = migrator.preview()
     drift = report.with_state("modified", "missing")
     for state in drift:
         print(f"refuse  {state.script}: {state.state}")
+    if refusal:
+        print(f"refuse  {refusal}")
     if not steps:
         print("dry run: nothing to apply")
     for step, drops in steps:
@@ -95,4 +97,6 @@ def _print_plan(migrator: Migrator) -> int:
         else:
             mode = "transactional" if script.transactional else "non-transactional"
             print(f"would apply  {script.name}  {script.kind}  sha256:{script.checksum}  {mode}")
-    return EXIT_CODES["modified"] if drift else 0
+    if drift:
+        return EXIT_CODES["modified"]
+    return 1 if refusal else 0

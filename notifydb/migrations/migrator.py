@@ -19,7 +19,7 @@ import psycopg
 from psycopg import errors, sql
 
 from notifydb.connection import describe_connection
-from notifydb.migrations import history
+from notifydb.migrations import history, roles
 from notifydb.migrations.history import HistoryRow
 from notifydb.migrations.lock import LockNotAcquired, migration_lock
 from notifydb.migrations.objects import ROUTINES, Definition, definitions, drop_statement, identities
@@ -118,6 +118,16 @@ def _recorded(script: Script) -> list[Definition]:
     return [d for d in found if d.kind in (*ROUTINES, "trigger")]
 
 
+def missing_grants(conn: psycopg.Connection, rows: list[HistoryRow], steps: list[Step]) -> str | None:
+    """Why the connecting role cannot take ``steps``, with the statement that
+    fixes it (one line, before anything changes); None when it can."""
+    # Only the first run creates and grants roles; later ones need only what it granted.
+    if not steps or any(row.kind == "versioned" and row.success for row in rows):
+        return None
+    why = roles.refusal(conn)
+    return f"refusing to migrate: {why}" if why else None
+
+
 def _to_drop(conn: psycopg.Connection, step: Step) -> list[str]:
     """What ``step`` drops, dependents first: all a removed script defined, or
     what a changed one defined but defines no more (by the catalog's identities
@@ -161,14 +171,17 @@ class Migrator:
             report = compare(scripts, history.read(conn))
             return scripts, replace(report, database=describe_connection(conn))
 
-    def preview(self) -> tuple[StatusReport, list[tuple[Step, list[str]]]]:
-        """What migrate would do, changing nothing: each step with what it drops first."""
+    def preview(self) -> tuple[StatusReport, list[tuple[Step, list[str]]], str | None]:
+        """What migrate would do, changing nothing: each step with what it drops first, and
+        why migrate would refuse for lack of a grant (None when it would not)."""
         scripts = discover_scripts(self.root)
         with self._connect() as conn:
             rows = history.read(conn)
             report = compare(scripts, rows)
+            steps = plan(scripts, report, rows)
+            refusal = missing_grants(conn, rows, steps)
             with conn.transaction(force_rollback=True):
-                return report, [(step, _to_drop(conn, step)) for step in plan(scripts, report, rows)]
+                return report, [(step, _to_drop(conn, step)) for step in steps], refusal
 
     def migrate(self) -> list[Step]:
         """Apply everything pending; returns the steps taken."""
@@ -180,6 +193,9 @@ class Migrator:
                     report = compare(scripts, rows)
                     self._refuse_drift(report)
                     steps = plan(scripts, report, rows)
+                    refusal = missing_grants(conn, rows, steps)
+                    if refusal:
+                        raise MigrationError(refusal)
                     for group in _groups(steps):
                         self._apply_with_retries(conn, group)
                     return steps

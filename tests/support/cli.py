@@ -26,10 +26,22 @@ def run_cli(
 
 
 def start_cli(*args: str) -> subprocess.Popen:
+    """Unbuffered, so that a test can act on each line as the command prints it (read_until)."""
     return subprocess.Popen(
         [sys.executable, str(PROJECT_ROOT / "runner.py"), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+def read_until(process: subprocess.Popen, text: str) -> str:
+    """What `process` printed up to the first line holding `text` (everything, if it exits first)."""
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if text in line:
+            break
+    return "".join(seen)

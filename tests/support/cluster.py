@@ -39,6 +39,24 @@ def find_bindir() -> Path:
     raise ClusterUnavailable("no initdb/pg_ctl found (tried PG_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin)")
 
 
+def server_major(bindir: Path) -> int:
+    """The major version of the binaries in `bindir`, from `postgres --version` ("postgres (PostgreSQL) 17.11")."""
+    output = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True, check=True)
+    return int(output.stdout.split()[2].split(".")[0])
+
+
+def has_pg_cron(bindir: Path) -> bool:
+    """Whether the installation of `bindir` has pg_cron's library and extension files."""
+
+    def pg_config(option: str) -> Path:
+        output = subprocess.run([str(bindir / "pg_config"), option], capture_output=True, text=True, check=True)
+        return Path(output.stdout.strip())
+
+    return (pg_config("--pkglibdir") / "pg_cron.so").exists() and (
+        pg_config("--sharedir") / "extension" / "pg_cron.control"
+    ).exists()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,9 +85,13 @@ class LocalCluster:
         return "postgres"
 
     def _run(self, *args: str) -> None:
-        result = subprocess.run(
-            [str(self.bindir / args[0]), *args[1:]], capture_output=True, text=True, user=self.user, check=False
-        )
+        try:
+            result = subprocess.run(
+                [str(self.bindir / args[0]), *args[1:]], capture_output=True, text=True, user=self.user, check=False
+            )
+        except PermissionError as exc:
+            # As root the server runs as `postgres`, which cannot enter root's home, say.
+            raise ClusterUnavailable(f"{self.user or 'this user'} may not run {self.bindir / args[0]}: {exc}") from exc
         if result.returncode != 0:
             log = (self.base / "server.log").read_text() if (self.base / "server.log").exists() else ""
             raise ClusterUnavailable(f"{args[0]} failed: {result.stderr.strip()}\n{log[-2000:]}")
