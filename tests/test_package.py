@@ -72,3 +72,28 @@ def test_the_runner_in_a_checkout_has_the_real_test_and_bench() -> None:
     assert bench.returncode == 0 and "--scale" in bench.stdout, bench.stderr
     listed = run_cli("test", "-q", "-p", "no:cacheprovider", "--collect-only", "tests/test_package.py")
     assert listed.returncode == 0 and "tests/test_package.py::" in listed.stdout, listed.stderr
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_sql_client_alone_loads_neither_redis_nor_the_runners_parser() -> None:
+    loaded = _python(
+        "import sys, notifydb; notifydb.Client; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'redis', 'hiredis', 'idna', 'pglast'}))"
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_without_the_redis_extra_the_limiter_says_what_to_install() -> None:
+    # None in sys.modules makes `import redis` fail as a missing package does.
+    missing = _python("import sys; sys.modules['redis'] = None; import notifydb; notifydb.RateLimiter")
+    assert missing.returncode == 1
+    assert (
+        "ImportError: notifydb.RateLimiter needs Redis support: pip install 'notifydb[redis]'"
+        in missing.stderr.strip().splitlines()[-1]
+    )

@@ -20,7 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def ratelimit(redis_client: redis.Redis, redis_url: str, tmp_path: Path):
     """run(*args, env=None) -> CompletedProcess of `runner.py ratelimit` against the test Redis."""
-    shutil.copy(PROJECT_ROOT / "notifydb-ratelimit.example.toml", tmp_path / "notifydb-ratelimit.toml")
+    shutil.copy(PROJECT_ROOT / "notifydb" / "ratelimit" / "example.toml", tmp_path / "notifydb-ratelimit.toml")
 
     def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         environment = {**os.environ, "NOTIFYDB_REDIS_URL": redis_url}
@@ -71,3 +71,27 @@ def test_an_error_reply_is_reported(ratelimit, redis_client: redis.Redis) -> Non
     result = ratelimit("check", "auth:password-reset", "op@example.com")
     assert result.returncode == 3
     assert "WRONGTYPE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_input_is_one_line_and_exit_2(ratelimit) -> None:
+    cases = {
+        ("check", "auth:password-reset", ""): "identity '': ",
+        ("check", "auth:password-reset", "a@b.c", "--redis-url", "http://x"): "--redis-url http://x: ",
+        ("check", "auth:password-reset", "a@b.c", "--config", "missing.toml"): "no policies file at ",
+        ("check",): "give ACTION POLICY IDENTITY",
+    }
+    for args, says in cases.items():
+        result = ratelimit(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stdout == "" and result.stderr.count("\n") == 1, (args, result.stderr)
+        assert result.stderr.startswith("notifydb ratelimit: ") and says in result.stderr, (args, result.stderr)
+    assert "--example-config" in ratelimit("check", "p", "i", "--config", "missing.toml").stderr
+
+
+def test_the_example_config_is_shipped_and_loads(ratelimit, tmp_path: Path) -> None:
+    from notifydb.ratelimit.config import load_policies
+
+    printed = ratelimit("--example-config")
+    assert printed.returncode == 0 and printed.stderr == ""
+    (tmp_path / "printed.toml").write_text(printed.stdout)
+    assert "auth:password-reset" in load_policies(tmp_path / "printed.toml")
