@@ -12,7 +12,7 @@ from random import Random
 import psycopg
 import redis
 
-import notifydb
+import notifydb.ratelimit
 from bench.ops import Operation, Side
 from bench.sample import Sample
 
