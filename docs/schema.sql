@@ -320,10 +320,12 @@ CREATE FUNCTION notifydb._enqueue_deliveries() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
-    SELECT n.id, n.tenant_id, n.user_id, n.channel
-    FROM inserted_notifications AS n
-    WHERE n.channel IN ('email', 'push');
+    IF EXISTS (SELECT FROM inserted_notifications AS n WHERE n.channel IN ('email', 'push')) THEN
+        INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
+        SELECT n.id, n.tenant_id, n.user_id, n.channel
+        FROM inserted_notifications AS n
+        WHERE n.channel IN ('email', 'push');
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -9,16 +9,21 @@
 SET LOCAL ROLE notifydb_owner;
 
 -- A deduplicated insert (ON CONFLICT DO NOTHING) adds no row and so no job.
+-- Most notifications are in_app: the EXISTS spares them an INSERT of no rows,
+-- whose statement would still start a ModifyTable and fire the outbox's own
+-- statement trigger.
 CREATE OR REPLACE FUNCTION notifydb._enqueue_deliveries()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
-    SELECT n.id, n.tenant_id, n.user_id, n.channel
-    FROM inserted_notifications AS n
-    WHERE n.channel IN ('email', 'push');
+    IF EXISTS (SELECT FROM inserted_notifications AS n WHERE n.channel IN ('email', 'push')) THEN
+        INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
+        SELECT n.id, n.tenant_id, n.user_id, n.channel
+        FROM inserted_notifications AS n
+        WHERE n.channel IN ('email', 'push');
+    END IF;
     RETURN NULL;
 END
 $$;
