@@ -1939,6 +1939,17 @@ BEGIN
     PERFORM notifydb._check_notification(
         p_tenant_id, p_type, p_title, p_message, p_channel, p_expires_at, p_data, p_dedupe_key
     );
+    -- Without a dedupe key nothing can conflict: a plain INSERT spares the
+    -- speculative insertion (an index pre-check and a WAL record per row).
+    IF p_dedupe_key IS NULL THEN
+        INSERT INTO notifydb.notifications AS n (
+            tenant_id, user_id, type, title, message, channel, expires_at, data
+        )
+        VALUES (p_tenant_id, p_user_id, p_type, p_title, p_message, p_channel, p_expires_at, p_data)
+        RETURNING n.id INTO v_id;
+        PERFORM notifydb._announce('create', p_tenant_id, p_user_id, ARRAY[v_id], 1);
+        RETURN v_id;
+    END IF;
     LOOP
         -- DO NOTHING waits for a concurrent inserter of the same key and
         -- skips only once that row committed, so the SELECT below (a new
