@@ -27,7 +27,6 @@ COMMENT ON SCHEMA notifydb IS 'notifydb: in-app notifications and curated system
 
 CREATE FUNCTION notifydb._announce(p_op text, p_tenant_id uuid, p_user_id uuid, p_ids uuid[], p_count bigint) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     -- Nothing changed, nothing to say.
@@ -69,7 +68,6 @@ COMMENT ON FUNCTION notifydb._announce(p_op text, p_tenant_id uuid, p_user_id uu
 
 CREATE FUNCTION notifydb._check_ids(p_ids uuid[]) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_ids IS NULL THEN
@@ -93,7 +91,6 @@ COMMENT ON FUNCTION notifydb._check_ids(p_ids uuid[]) IS 'Private: raises 22023 
 
 CREATE FUNCTION notifydb._check_inbox(p_tenant_id uuid, p_user_id uuid) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_tenant_id IS NULL THEN
@@ -156,7 +153,6 @@ COMMENT ON FUNCTION notifydb._check_jobs_have_notifications() IS 'Trigger functi
 
 CREATE FUNCTION notifydb._check_notification(p_tenant_id uuid, p_type text, p_title text, p_message text, p_channel text, p_expires_at timestamp with time zone, p_data jsonb, p_dedupe_key text) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM notifydb._check_tenant_id(p_tenant_id);
@@ -198,7 +194,6 @@ COMMENT ON FUNCTION notifydb._check_notification(p_tenant_id uuid, p_type text, 
 
 CREATE FUNCTION notifydb._check_tenant_id(p_tenant_id uuid) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_tenant_id IS NULL THEN
@@ -222,7 +217,6 @@ COMMENT ON FUNCTION notifydb._check_tenant_id(p_tenant_id uuid) IS 'Private: rai
 
 CREATE FUNCTION notifydb._check_text(p_name text, p_value text, p_min integer, p_max integer) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_value IS NULL OR pg_catalog.char_length(p_value) NOT BETWEEN p_min AND p_max THEN
@@ -246,7 +240,6 @@ COMMENT ON FUNCTION notifydb._check_text(p_name text, p_value text, p_min intege
 
 CREATE FUNCTION notifydb._check_up_to(p_up_to timestamp with time zone) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_up_to IS NULL THEN
@@ -344,7 +337,6 @@ COMMENT ON FUNCTION notifydb._enqueue_deliveries() IS 'Trigger function (AFTER I
 
 CREATE FUNCTION notifydb._event_severities() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ARRAY['low'::text, 'medium'::text, 'high'::text, 'critical'::text];
 
 ALTER FUNCTION notifydb._event_severities() OWNER TO notifydb_owner;
@@ -547,7 +539,6 @@ COMMENT ON FUNCTION notifydb._export_events_page(p_now timestamp with time zone,
 
 CREATE FUNCTION notifydb._inbox_count(p_tenant_id uuid, p_user_id uuid, p_counter text) RETURNS bigint
     LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 BEGIN
@@ -1132,7 +1123,6 @@ COMMENT ON FUNCTION notifydb._is_counted(p_row notifydb.notifications, p_counter
 
 CREATE FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uuid) RETURNS notifydb.inbox_counters
     LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
@@ -1160,7 +1150,6 @@ COMMENT ON FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uuid) IS 
 
 CREATE FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[]) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 BEGIN
@@ -1195,7 +1184,6 @@ COMMENT ON FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uui
 
 CREATE FUNCTION notifydb._lower_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_below timestamp with time zone, p_keep_ids uuid[]) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     SET work_mem TO '64MB'
     AS $$
@@ -1467,7 +1455,6 @@ COMMENT ON FUNCTION notifydb._purge_notifications_batch(p_now timestamp with tim
 
 CREATE FUNCTION notifydb._raise_horizon(p_tenant_id uuid, p_inbox_key uuid, p_kind text, p_up_to timestamp with time zone) RETURNS bigint
     LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     SET work_mem TO '64MB'
     AS $$
@@ -1617,7 +1604,6 @@ COMMENT ON FUNCTION notifydb._rebuild_inbox_counters() IS 'Private, for DBAs: re
 
 CREATE FUNCTION notifydb._record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text) RETURNS void
     LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     UPDATE notifydb.notifications AS n
     SET delivery_status = p_status, delivery_finished_at = pg_catalog.now()

@@ -6,7 +6,6 @@ CREATE OR REPLACE FUNCTION notifydb._announce(
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- Nothing changed, nothing to say.

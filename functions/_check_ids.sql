@@ -4,7 +4,6 @@ CREATE OR REPLACE FUNCTION notifydb._check_ids(p_ids uuid[])
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF p_ids IS NULL THEN

@@ -4,7 +4,6 @@ CREATE OR REPLACE FUNCTION notifydb._check_inbox(p_tenant_id uuid, p_user_id uui
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF p_tenant_id IS NULL THEN

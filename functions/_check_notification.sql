@@ -13,7 +13,6 @@ CREATE OR REPLACE FUNCTION notifydb._check_notification(
 RETURNS void
 LANGUAGE plpgsql
 STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM notifydb._check_tenant_id(p_tenant_id);

@@ -6,7 +6,6 @@ CREATE OR REPLACE FUNCTION notifydb._check_text(
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF p_value IS NULL OR pg_catalog.char_length(p_value) NOT BETWEEN p_min AND p_max THEN

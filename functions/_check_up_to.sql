@@ -4,7 +4,6 @@ CREATE OR REPLACE FUNCTION notifydb._check_up_to(p_up_to timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF p_up_to IS NULL THEN

@@ -6,7 +6,6 @@ RETURNS text[]
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN ARRAY['low', 'medium', 'high', 'critical']::text[];
 
 COMMENT ON FUNCTION notifydb._event_severities() IS

@@ -7,7 +7,6 @@ CREATE OR REPLACE FUNCTION notifydb._inbox_count(p_tenant_id uuid, p_user_id uui
 RETURNS bigint
 LANGUAGE plpgsql
 STABLE
-SET search_path = pg_catalog, pg_temp
 -- Generic plans: every argument has the same best plan (index ranges of one
 -- inbox), and plpgsql would otherwise plan each call afresh.
 SET plan_cache_mode = force_generic_plan

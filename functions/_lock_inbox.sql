@@ -24,7 +24,6 @@ CREATE OR REPLACE FUNCTION notifydb._lock_inbox(p_tenant_id uuid, p_inbox_key uu
 RETURNS notifydb.inbox_counters
 LANGUAGE plpgsql
 VOLATILE
-SET search_path = pg_catalog, pg_temp
 -- Generic plans: every argument has the same best plan (index ranges of one
 -- inbox), and plpgsql would otherwise plan each call afresh.
 SET plan_cache_mode = force_generic_plan

@@ -6,7 +6,6 @@ CREATE OR REPLACE FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_k
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
-SET search_path = pg_catalog, pg_temp
 -- One plan fits every size (the probes are linear); plpgsql would otherwise
 -- plan it afresh at every call, a custom plan looking cheaper for few keys.
 SET plan_cache_mode = force_generic_plan

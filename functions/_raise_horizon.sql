@@ -16,7 +16,6 @@ CREATE OR REPLACE FUNCTION notifydb._raise_horizon(
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE
-SET search_path = pg_catalog, pg_temp
 -- Generic plans: every argument has the same best plan (index ranges of one
 -- inbox), and plpgsql would otherwise plan each call afresh.
 SET plan_cache_mode = force_generic_plan

@@ -5,7 +5,6 @@ SET LOCAL ROLE notifydb_owner;
 CREATE OR REPLACE FUNCTION notifydb._record_delivery_outcome(p_tenant_ids uuid[], p_notification_ids uuid[], p_status text)
 RETURNS void
 LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
 AS $$
     UPDATE notifydb.notifications AS n
     SET delivery_status = p_status, delivery_finished_at = pg_catalog.now()

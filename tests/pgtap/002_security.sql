@@ -3,7 +3,7 @@
 -- definer functions pin search_path, and the application roles cannot touch
 -- the tables.
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 SELECT is_empty(
     $$SELECT c.relname FROM pg_catalog.pg_class AS c
@@ -43,6 +43,21 @@ SELECT is_empty(
         AND p.prosecdef
         AND NOT 'search_path=pg_catalog, pg_temp' = ANY (coalesce(p.proconfig, '{}'))$$,
     'every SECURITY DEFINER function pins search_path to pg_catalog, pg_temp (pg_temp last)'
+);
+-- A private helper (name starting with _) may leave search_path to its
+-- callers, SECURITY DEFINER functions that pin it (a SET clause costs a GUC
+-- save and restore per call); then no application role may call it.
+-- (Retention's helpers run with the rights of notifydb_retention's caller.)
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text || ' to ' || a.grantee::regrole::text
+      FROM pg_catalog.pg_proc AS p, pg_catalog.aclexplode(p.proacl) AS a
+      WHERE p.pronamespace = 'notifydb'::regnamespace
+        AND p.proname LIKE '\_%'
+        AND NOT 'search_path=pg_catalog, pg_temp' = ANY (coalesce(p.proconfig, '{}'))
+        AND a.grantee IN (
+            'notifydb_app'::regrole, 'notifydb_admin'::regrole, 'notifydb_delivery'::regrole
+        )$$,
+    'no application role may call a helper that does not pin search_path'
 );
 
 SELECT is(
