@@ -11,6 +11,7 @@ AS $$
 DECLARE
     v_cutoff record;
     v_ctids tid[];
+    v_job_ids bigint[];
     v_deleted bigint;
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size NOT BETWEEN 1 AND 100000 THEN
@@ -26,13 +27,28 @@ BEGIN
             v_cutoff.expired_before, v_cutoff.created_before, v_cutoff.deleted_before, p_batch_size, TRUE
         ) AS d
     );
+    -- Then their outbox jobs, only those free right now: deleting a row
+    -- deletes its job (triggers/notifications_200_delivery_outbox.sql), and
+    -- a relay holding the job wants the row next (complete, retry and claim
+    -- record the outcome on it), so waiting for the job could deadlock.
+    v_job_ids := ARRAY(
+        SELECT o.job_id
+        FROM notifydb.delivery_outbox AS o
+        INNER JOIN notifydb.notifications AS n ON n.tenant_id = o.tenant_id AND n.id = o.notification_id
+        WHERE n.ctid = ANY(v_ctids)
+        FOR UPDATE OF o SKIP LOCKED
+    );
     -- Then the counters of the inboxes whose counts the delete changes, only
     -- those free right now: waiting for one while holding rows could
     -- deadlock with a function that holds it and wants the rows (the lock
     -- order of functions/_lock_inbox.sql takes counters first). Rows of a
-    -- busy inbox stay for a later batch.
+    -- busy inbox, or with a job a relay holds, stay for a later batch.
     DELETE FROM notifydb.notifications AS n
     WHERE n.ctid = ANY(v_ctids)
+        AND NOT EXISTS (
+            SELECT FROM notifydb.delivery_outbox AS o
+            WHERE o.notification_id = n.id AND o.tenant_id = n.tenant_id AND o.job_id <> ALL(v_job_ids)
+        )
         AND (
             NOT notifydb._is_counted(n, NULL, 'unread')
             OR EXISTS (

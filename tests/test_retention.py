@@ -8,9 +8,10 @@ import time
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.retention_support import (
+    TENANT,
     add_event,
     add_notification,
     call,
@@ -260,6 +261,35 @@ def test_a_reader_holding_rows_does_not_stall_the_purge(dsn, db):
         assert deleted == 2 and titles(db) == {"old held"}, "the held row is skipped, not waited for"
         reader.rollback()
     assert call(dsn, "CALL notifydb.purge_notifications()")[0] == 1
+
+
+def test_a_relay_holding_a_job_does_not_stall_the_purge_nor_deadlock_with_it(dsn, db):
+    """complete_deliveries, retry_deliveries and claim_deliveries lock jobs, then record the outcome
+    on their notifications; a batch locks notifications, and deleting one deletes its job. The batch
+    skips a row whose job a relay holds instead of waiting for it, which could deadlock."""
+    for label in ("old 1", "old held", "old 2"):
+        db.execute(
+            "INSERT INTO notifydb.notifications (tenant_id, user_id, type, title, message, channel, created_at) "
+            "VALUES (%s, gen_random_uuid(), 'TEST', %s, 'message', 'email', now() - interval '100 days')",
+            (TENANT, label),
+        )
+    held = (
+        "SELECT o.job_id FROM notifydb.delivery_outbox AS o "
+        "JOIN notifydb.notifications AS n ON n.id = o.notification_id"
+    )
+    with psycopg.connect(dsn) as relay:
+        # Where complete_deliveries is between deleting its job and updating its notification.
+        relay.execute(f"{held} WHERE n.title = 'old held' FOR UPDATE OF o")
+        # A purge that waited for the job would fail here instead of hanging the suite.
+        deleted, _ = call(make_conninfo(dsn, options="-c lock_timeout=5s"), "CALL notifydb.purge_notifications()")
+        assert deleted == 2 and titles(db) == {"old held"}, "the row whose job is held is skipped, not waited for"
+        relay.execute(
+            "UPDATE notifydb.notifications SET delivery_status = 'sent', delivery_finished_at = now() "
+            "WHERE title = 'old held'"
+        )
+        relay.commit()
+    assert call(dsn, "CALL notifydb.purge_notifications()")[0] == 1
+    assert db.execute("SELECT count(*) FROM notifydb.delivery_outbox").fetchone()[0] == 0
 
 
 ROW_LOCK_MODES = {"AccessShareLock", "RowShareLock", "RowExclusiveLock"}
