@@ -19,7 +19,7 @@ import psycopg
 from psycopg import errors, sql
 
 from notifydb.connection import describe_connection
-from notifydb.migrations import history, roles
+from notifydb.migrations import citus, history, roles
 from notifydb.migrations.history import HistoryRow
 from notifydb.migrations.lock import LockNotAcquired, migration_lock
 from notifydb.migrations.objects import ROUTINES, Definition, definitions, drop_statement, identities
@@ -97,11 +97,12 @@ def plan(scripts: list[Script], report: StatusReport, rows: list[HistoryRow]) ->
     return versioned + removals + repeatable
 
 
-def _groups(steps: list[Step]) -> list[list[Step]]:
-    """Consecutive transactional steps share a transaction; a non-transactional one runs alone."""
+def _groups(steps: list[Step], on_citus: bool = False) -> list[list[Step]]:
+    """Consecutive transactional steps share a transaction; a non-transactional one runs alone.
+    On Citus each step is a transaction of its own (notifydb/migrations/citus.py says why)."""
     groups: list[list[Step]] = []
     for step in steps:
-        if step.transactional and groups and groups[-1][-1].transactional:
+        if not on_citus and step.transactional and groups and groups[-1][-1].transactional:
             groups[-1].append(step)
         else:
             groups.append([step])
@@ -166,16 +167,18 @@ class Migrator:
 
     def inspect(self) -> tuple[list[Script], StatusReport]:
         """The scripts on disk, read once, and how they compare with the history."""
-        scripts = discover_scripts(self.root)
+        discover_scripts(self.root)  # a wrong folder fails before connecting
         with self._connect() as conn:
+            scripts = discover_scripts(self.root, citus.present(conn))
             report = compare(scripts, history.read(conn))
             return scripts, replace(report, database=describe_connection(conn))
 
     def preview(self) -> tuple[StatusReport, list[tuple[Step, list[str]]], str | None]:
         """What migrate would do, changing nothing: each step with what it drops first, and
         why migrate would refuse for lack of a grant (None when it would not)."""
-        scripts = discover_scripts(self.root)
+        discover_scripts(self.root)
         with self._connect() as conn:
+            scripts = discover_scripts(self.root, citus.present(conn))
             rows = history.read(conn)
             report = compare(scripts, rows)
             steps = plan(scripts, report, rows)
@@ -185,10 +188,12 @@ class Migrator:
 
     def migrate(self) -> list[Step]:
         """Apply everything pending; returns the steps taken."""
-        scripts = discover_scripts(self.root)  # a wrong folder fails before anything is touched
+        discover_scripts(self.root)  # a wrong folder fails before anything is touched
         with self._connect() as lock_conn, self._connect() as conn:
             try:
                 with migration_lock(lock_conn, self.options.lock_wait):
+                    on_citus = citus.present(conn)
+                    scripts = discover_scripts(self.root, on_citus)
                     rows = history.read(conn)
                     report = compare(scripts, rows)
                     self._refuse_drift(report)
@@ -196,7 +201,9 @@ class Migrator:
                     refusal = missing_grants(conn, rows, steps)
                     if refusal:
                         raise MigrationError(refusal)
-                    for group in _groups(steps):
+                    if on_citus and steps:
+                        citus.prepare(conn)
+                    for group in _groups(steps, on_citus):
                         self._apply_with_retries(conn, group)
                     return steps
             except LockNotAcquired as exc:
