@@ -12,6 +12,10 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
+    -- No inbox: nothing to lock (and on Citus, no tenant to find a shard by).
+    IF p_tenant_ids IS NULL THEN
+        RETURN;
+    END IF;
     -- One index probe per inbox, driven in key order (a join of the keys to
     -- the counters, with a sort above the row locks, cost ten times more).
     PERFORM
@@ -24,6 +28,8 @@ BEGIN
         SELECT
         FROM notifydb.inbox_counters AS c
         WHERE c.tenant_id = k.tenant_id AND c.inbox_key = k.inbox_key
+            -- For Citus: the tenants given are on one shard, and this says so.
+            AND c.tenant_id = ANY(p_tenant_ids)
         FOR NO KEY UPDATE
     ) AS c;
 END

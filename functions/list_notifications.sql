@@ -55,17 +55,17 @@ BEGIN
         -- (a separate lookup costs a second executor run).
         RETURN QUERY
         WITH inbox AS MATERIALIZED (
-            SELECT c FROM notifydb.inbox_counters AS c
+            SELECT ROW(c.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS c
             WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key
         )
 
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            NOT notifydb._is_counted(n, i.c, 'unread'),
+            NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, i.c, 'unread'),
             n.created_at,
             CASE
                 WHEN n.is_read THEN n.read_at
-                WHEN NOT notifydb._is_counted(n, i.c, 'unread') THEN (i.c).read_horizon_at
+                WHEN NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, i.c, 'unread') THEN (i.c).read_horizon_at
             END,
             n.expires_at
         FROM notifydb.notifications AS n
@@ -105,7 +105,7 @@ BEGIN
     WHERE n.tenant_id = p_tenant_id
         AND n.inbox_key = v_inbox_key
         AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-        AND notifydb._is_counted(n, v_counters, 'unread')
+        AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread')
         AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
     ORDER BY n.created_at DESC, n.id DESC
     LIMIT v_limit;

@@ -34,7 +34,7 @@ BEGIN
     DELETE FROM notifydb.notifications AS n
     WHERE n.ctid = ANY(v_ctids)
         AND (
-            NOT notifydb._is_counted(n, NULL, 'unread')
+            NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, NULL, 'unread')
             OR EXISTS (
                 SELECT FROM notifydb.inbox_counters AS c
                 WHERE c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key

@@ -5,7 +5,8 @@
 -- fan-out of 10,000 rows or a retention batch of 5,000 runs no per-row
 -- trigger (a foreign key's ON DELETE CASCADE fires once per deleted row: 34
 -- ms of a 51 ms retention batch on the 5-million-row benchmark). They fire
--- after the inbox counters' triggers (notifications_100_*).
+-- after the inbox counters' triggers (notifications_100_*). Like those, they
+-- copy their transition tables into arrays first, for Citus.
 SET LOCAL ROLE notifydb_owner;
 
 -- A deduplicated insert (ON CONFLICT DO NOTHING) adds no row and so no job.
@@ -14,11 +15,26 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_ids uuid[];
+    v_tenant_ids uuid[];
+    v_user_ids uuid[];
+    v_channels text[];
 BEGIN
-    INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
-    SELECT n.id, n.tenant_id, n.user_id, n.channel
+    SELECT
+        pg_catalog.array_agg(n.id),
+        pg_catalog.array_agg(n.tenant_id),
+        pg_catalog.array_agg(n.user_id),
+        pg_catalog.array_agg(n.channel)
+    INTO v_ids, v_tenant_ids, v_user_ids, v_channels
     FROM inserted_notifications AS n
     WHERE n.channel IN ('email', 'push');
+    INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
+    SELECT n.id, n.tenant_id, n.user_id, n.channel
+    FROM ROWS FROM (
+        pg_catalog.unnest(v_ids), pg_catalog.unnest(v_tenant_ids), pg_catalog.unnest(v_user_ids),
+        pg_catalog.unnest(v_channels)
+    ) AS n (id, tenant_id, user_id, channel);
     RETURN NULL;
 END
 $$;
@@ -34,9 +50,16 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_tenant_ids uuid[];
+    v_ids uuid[];
 BEGIN
+    SELECT pg_catalog.array_agg(DISTINCT d.tenant_id), pg_catalog.array_agg(d.id)
+    INTO v_tenant_ids, v_ids
+    FROM deleted_notifications AS d;
+    -- The tenants let Citus find the jobs on this shard alone.
     DELETE FROM notifydb.delivery_outbox AS o
-    WHERE o.notification_id = ANY(ARRAY(SELECT d.id FROM deleted_notifications AS d));
+    WHERE o.notification_id = ANY(v_ids) AND o.tenant_id = ANY(v_tenant_ids);
     RETURN NULL;
 END
 $$;

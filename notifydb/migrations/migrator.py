@@ -23,7 +23,7 @@ from notifydb.migrations import citus, history, roles
 from notifydb.migrations.history import HistoryRow
 from notifydb.migrations.lock import LockNotAcquired, migration_lock
 from notifydb.migrations.objects import ROUTINES, Definition, definitions, drop_statement, identities
-from notifydb.migrations.scripts import Script, discover_scripts
+from notifydb.migrations.scripts import CITUS_DIR, Script, discover_scripts
 from notifydb.migrations.status import EXIT_CODES, StatusReport, compare
 
 
@@ -87,14 +87,23 @@ def plan(scripts: list[Script], report: StatusReport, rows: list[HistoryRow]) ->
     """What migrate does, in order: pending versioned scripts, removals (the
     last applied first, as it may use what earlier ones defined), then changed
     repeatable scripts. The very texts ``report`` compared, so a file edited
-    meanwhile is not applied unchecked."""
+    meanwhile is not applied unchecked. Scripts of citus/ (present on Citus
+    only) all apply again after any other change: they adjust what the
+    others (re)create."""
     applied = {name: row for name, row in history.latest(rows).items() if not row.removed}
-    to_apply = {s.script for s in report.with_state("pending", "failed")}
+    to_apply = {s.script for s in report.with_state("pending", "failed", "removed")}
+    if to_apply - {s.name for s in scripts if _is_citus(s)}:
+        to_apply |= {s.name for s in scripts if _is_citus(s)}
+    to_apply -= {s.script for s in report.with_state("removed")}
     steps = [Step(s.name, s, applied.get(s.name)) for s in scripts if s.name in to_apply]
     removals = [Step(s.script, None, applied[s.script]) for s in reversed(report.with_state("removed"))]
     versioned = [s for s in steps if s.script and s.script.kind == "versioned"]
     repeatable = [s for s in steps if s.script and s.script.kind == "repeatable"]
     return versioned + removals + repeatable
+
+
+def _is_citus(script: Script) -> bool:
+    return script.name.startswith(f"{CITUS_DIR}/")
 
 
 def _groups(steps: list[Step], on_citus: bool = False) -> list[list[Step]]:

@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from tests.support.cluster import ClusterUnavailable, LocalCluster, find_bindir
+from tests.support.postgres_server import PgServer
 
 WORKERS = 2
 
@@ -72,9 +73,8 @@ class CitusCluster:
         for node in self.nodes:
             node.stop()
 
-    def create_database(self, prefix: str = "notifydb_citus") -> str:
-        """A database on every node with Citus in it and the workers joined; returns the coordinator's DSN."""
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    def create_database(self, name: str) -> str:
+        """Database `name` on every node with Citus in it and the workers joined; returns the coordinator's DSN."""
         for node in self.nodes:
             with psycopg.connect(node.dsn(), autocommit=True) as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -86,7 +86,34 @@ class CitusCluster:
                 conn.execute("SELECT pg_catalog.citus_add_node('127.0.0.1', %s)", (worker.port,))
         return self.coordinator.dsn(name)
 
+    def drop_database(self, name: str) -> None:
+        for node in self.nodes:
+            with psycopg.connect(node.dsn(), autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
     def worker_dsns(self, coordinator_dsn: str) -> list[str]:
         """The workers' DSNs of the database `coordinator_dsn` names."""
         dbname = psycopg.conninfo.conninfo_to_dict(coordinator_dsn)["dbname"]
         return [worker.dsn(str(dbname)) for worker in self.workers]
+
+
+class CitusServer(PgServer):
+    """The PgServer of the single-node suite, on a Citus cluster: each database
+    it creates exists on every node, with the workers joined, so the suite's
+    fixtures (migrated_dsn, fresh_dsn) give Citus databases."""
+
+    def __init__(self, cluster: CitusCluster) -> None:
+        super().__init__(cluster.coordinator.dsn(), f"a throwaway Citus cluster from {cluster.coordinator.bindir}")
+        self.cluster = cluster
+
+    def create_database(self, prefix: str = "notifydb_test", template: str | None = None) -> str:
+        if template:
+            raise ValueError("Citus databases are not copied from templates: each is created on every node")
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        self._created.append(name)
+        return self.cluster.create_database(name)
+
+    def drop_created(self) -> None:
+        for name in self._created:
+            self.cluster.drop_database(name)
+        self._created.clear()
