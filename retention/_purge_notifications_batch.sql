@@ -17,6 +17,11 @@ BEGIN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- Citus can lock rows of every shard neither by row id nor with SKIP
+    -- LOCKED: citus/500_retention.sql purges there.
+    IF notifydb._on_citus() THEN
+        RETURN notifydb._purge_notifications_batch_citus(p_now, p_batch_size);
+    END IF;
     SELECT c.* INTO STRICT v_cutoff FROM notifydb._retention_cutoffs(p_now) AS c;
     -- Rows first, skipping those others hold: a reader's lock must not
     -- stall the purge.

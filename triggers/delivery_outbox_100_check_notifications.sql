@@ -18,6 +18,9 @@ BEGIN
     SELECT pg_catalog.array_agg(j.tenant_id), pg_catalog.array_agg(j.notification_id)
     INTO v_tenant_ids, v_notification_ids
     FROM inserted_jobs AS j;
+    IF v_notification_ids IS NULL THEN
+        RETURN NULL;  -- the statement inserted nothing
+    END IF;
     SELECT j.notification_id INTO v_orphan
     FROM ROWS FROM (pg_catalog.unnest(v_tenant_ids), pg_catalog.unnest(v_notification_ids))
         AS j (tenant_id, notification_id)

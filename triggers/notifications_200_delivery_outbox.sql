@@ -57,6 +57,9 @@ BEGIN
     SELECT pg_catalog.array_agg(DISTINCT d.tenant_id), pg_catalog.array_agg(d.id)
     INTO v_tenant_ids, v_ids
     FROM deleted_notifications AS d;
+    IF v_ids IS NULL THEN
+        RETURN NULL;  -- the statement deleted nothing
+    END IF;
     -- The tenants let Citus find the jobs on this shard alone.
     DELETE FROM notifydb.delivery_outbox AS o
     WHERE o.notification_id = ANY(v_ids) AND o.tenant_id = ANY(v_tenant_ids);
