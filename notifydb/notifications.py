@@ -154,11 +154,15 @@ class NotificationMethods:
 
     def unread_count(self, tenant_id: UUID, user_id: UUID | None) -> int:
         """How many notifications of the inbox are unread, not deleted and not expired (exact, one counter read)."""
-        return self._scalar(_COUNT.format(function="unread_count"), {"tenant_id": _tenant(tenant_id), "user_id": user_id})
+        return self._scalar(
+            _COUNT.format(function="unread_count"), {"tenant_id": _tenant(tenant_id), "user_id": user_id}
+        )
 
     def unseen_count(self, tenant_id: UUID, user_id: UUID | None) -> int:
         """The badge: how many notifications of the inbox are neither seen nor read, not deleted, not expired."""
-        return self._scalar(_COUNT.format(function="unseen_count"), {"tenant_id": _tenant(tenant_id), "user_id": user_id})
+        return self._scalar(
+            _COUNT.format(function="unseen_count"), {"tenant_id": _tenant(tenant_id), "user_id": user_id}
+        )
 
     def mark_read(self, tenant_id: UUID, user_id: UUID | None, ids: Sequence[UUID]) -> int:
         """Mark these notifications of the inbox read (and seen); returns how many changed.
