@@ -52,19 +52,27 @@ OPERATIONS: dict[str, str] = {
     "delete_notifications": "SELECT notifydb.delete_notifications(%(t)s::uuid, %(u)s::uuid, %(ids)s::uuid[])",
 }
 
+# System events stay on the coordinator (docs/citus.md): measured too, to show what keeping them there costs.
+EVENT_OPERATIONS: dict[str, str] = {
+    "record_event": (
+        "SELECT notifydb.record_event('quota_reached', 'high', 'quota', p_tenant_id => %(t)s::uuid,"
+        " p_fingerprint => 'quota')"
+    ),
+    "list_events (one tenant)": "SELECT * FROM notifydb.list_events(%(t)s::uuid)",
+    "list_events (all tenants)": "SELECT * FROM notifydb.list_events()",
+    "event_summary (all tenants)": "SELECT * FROM notifydb.event_summary()",
+}
+
 
 def _seed(dsn: str, tenants: list[uuid.UUID], users: int, per_user: int) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         for tenant in tenants:
-            conn.execute(
-                "SELECT notifydb.fan_out_notification(%s, %s, 'SEED', 'seed', 'seed')",
-                (tenant, [_user(tenant, i) for i in range(users)]),
-            )
-            for _ in range(per_user - 1):
+            recipients = [_user(tenant, i) for i in range(users)]
+            for _ in range(per_user):
                 conn.execute(
-                    "SELECT notifydb.fan_out_notification(%s, %s, 'SEED', 'seed', 'seed')",
-                    (tenant, [_user(tenant, i) for i in range(users)]),
+                    "SELECT notifydb.fan_out_notification(%s, %s, 'SEED', 'seed', 'seed')", (tenant, recipients)
                 )
+                conn.execute("SELECT notifydb.record_event('job_failure', 'low', 'seed', p_tenant_id => %s)", (tenant,))
 
 
 def _user(tenant: uuid.UUID, i: int) -> uuid.UUID:
@@ -78,12 +86,13 @@ def _params(conn: psycopg.Connection, tenant: uuid.UUID, user: uuid.UUID) -> dic
 
 def _measure(dsn: str, tenants: list[uuid.UUID], iterations: int) -> dict[str, list[int]]:
     """Latencies (ns) of every operation, interleaved round-robin over tenants and operations."""
-    samples: dict[str, list[int]] = {name: [] for name in OPERATIONS}
+    operations = {**OPERATIONS, **EVENT_OPERATIONS}
+    samples: dict[str, list[int]] = {name: [] for name in operations}
     with psycopg.connect(dsn, autocommit=True) as conn:
         for i in range(iterations):
             tenant = tenants[i % len(tenants)]
             params = _params(conn, tenant, _user(tenant, i % 10))
-            for name, statement in OPERATIONS.items():
+            for name, statement in operations.items():
                 started = time.perf_counter_ns()
                 conn.execute(statement, params, prepare=True).fetchall()
                 samples[name].append(time.perf_counter_ns() - started)
@@ -176,7 +185,14 @@ def run(iterations: int, tenants_count: int, users: int, per_user: int, out: Pat
             for name in OPERATIONS
         },
     }
-    for entry in result["operations"].values():
+    result["events_on_the_coordinator"] = {
+        name: {
+            "single_p50_ms": summarize(samples["single"][name])["p50_ms"],
+            "citus_p50_ms": summarize(samples["citus"][name])["p50_ms"],
+        }
+        for name in EVENT_OPERATIONS
+    }
+    for entry in (*result["operations"].values(), *result["events_on_the_coordinator"].values()):
         entry["citus_over_single"] = entry["citus_p50_ms"] / entry["single_p50_ms"]
     out.mkdir(parents=True, exist_ok=True)
     (out / "citus.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -198,14 +214,28 @@ def _markdown(result: dict) -> str:
         " that holds the tenant and a planning there. It shows what a call costs, not what Citus buys (room"
         " for data that no longer fits one node).",
         "",
-        "| operation | one shard (tasks; executions: coordinator, workers) | one node p50 ms | Citus p50 ms | Citus / one node |",
+        "| operation | one shard (tasks; executions: coordinator, workers) | one node p50 ms | Citus p50 ms"
+        " | Citus / one node |",
         "|---|---|---:|---:|---:|",
     ]
     for name, entry in result["operations"].items():
         shard = entry["one_shard"]
-        proof = f"{'yes' if shard['one_shard'] else 'NO'} ({shard['task_count']}; {shard['executions_coordinator_then_workers']})"
+        executions = shard["executions_coordinator_then_workers"]
+        proof = f"{'yes' if shard['one_shard'] else 'NO'} ({shard['task_count']}; {executions})"
         lines.append(
             f"| {name} | {proof} | {entry['single_p50_ms']:.3f} | {entry['citus_p50_ms']:.3f} |"
+            f" {entry['citus_over_single']:.1f}x |"
+        )
+    lines += [
+        "",
+        "System events, kept on the coordinator (not distributed; docs/citus.md says why):",
+        "",
+        "| operation | one node p50 ms | Citus p50 ms | Citus / one node |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, entry in result["events_on_the_coordinator"].items():
+        lines.append(
+            f"| {name} | {entry['single_p50_ms']:.3f} | {entry['citus_p50_ms']:.3f} |"
             f" {entry['citus_over_single']:.1f}x |"
         )
     return "\n".join(lines) + "\n"

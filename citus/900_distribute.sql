@@ -8,10 +8,10 @@
 -- stays on the coordinator (docs/citus.md gives the figures).
 SET LOCAL ROLE notifydb_owner;
 -- The database has it (citus/100_settings.sql), but not this run's session.
-SET LOCAL citus.enable_unsafe_triggers = on;
+SELECT pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', TRUE);
 -- Functions are created on the workers over connections of their own, which
 -- must see the shards this transaction created: one connection per worker.
-SET LOCAL citus.multi_shard_modify_mode = 'sequential';
+SELECT pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', TRUE);
 
 DO $distribute$
 DECLARE

@@ -14,8 +14,8 @@ from notifydb import Client
 from notifydb.delivery import DeliveryJob
 from notifydb.migrations import Migrator
 from notifydb.relay import Relay
-from tests.support.cli import PROJECT_ROOT
 from tests.support.citus_cluster import CitusCluster
+from tests.support.cli import PROJECT_ROOT
 from tests.support.notifications import counter_drift
 from tests.support.roles import login_role
 
