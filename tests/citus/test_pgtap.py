@@ -5,8 +5,8 @@ superuser: Citus refuses a transaction that reads a shard as one role after
 another role wrote it (each role has connections of its own to the
 workers), and a file both calls the functions, which run as notifydb_owner,
 and writes and reads the tables around them. For the files' SET ROLE and
-session_replication_role, the owner gets the other roles and that
-parameter here, in the test cluster only.
+session_replication_role and CREATE ROLE, the owner gets the other roles,
+that parameter and CREATEROLE here, in the test cluster only.
 """
 
 from __future__ import annotations
@@ -24,9 +24,15 @@ from tests.test_pgtap import PGTAP_FILES
 @pytest.fixture(scope="module")
 def owner_dsn(migrated_dsn: str) -> str:
     with psycopg.connect(migrated_dsn, autocommit=True) as conn:
-        conn.execute("GRANT notifydb_app, notifydb_admin, notifydb_retention, notifydb_delivery TO notifydb_owner")
+        conn.execute(
+            "GRANT notifydb_app, notifydb_admin, notifydb_retention, notifydb_delivery TO notifydb_owner"
+            " WITH ADMIN OPTION"
+        )
         conn.execute("GRANT SET ON PARAMETER session_replication_role TO notifydb_owner")
-    return make_conninfo(migrated_dsn, user="notifydb_owner")
+        conn.execute("ALTER ROLE notifydb_owner CREATEROLE")
+    # The files' own objects (temporary functions, test roles) stay on the
+    # coordinator, where the files use them.
+    return make_conninfo(migrated_dsn, user="notifydb_owner", options="-c citus.enable_ddl_propagation=off")
 
 
 @pytest.mark.parametrize("path", PGTAP_FILES, ids=lambda p: p.name)
