@@ -127,6 +127,7 @@ CREATE FUNCTION notifydb._check_jobs_have_notifications() RETURNS trigger
 DECLARE
     v_tenant_ids uuid[];
     v_notification_ids uuid[];
+    v_shard_tenants uuid[];
     v_orphan uuid;
 BEGIN
     SELECT pg_catalog.array_agg(j.tenant_id), pg_catalog.array_agg(j.notification_id)
@@ -135,15 +136,14 @@ BEGIN
     IF v_notification_ids IS NULL THEN
         RETURN NULL;  -- the statement inserted nothing
     END IF;
+    v_shard_tenants := notifydb._shard_tenants(v_tenant_ids);
     SELECT j.notification_id INTO v_orphan
     FROM ROWS FROM (pg_catalog.unnest(v_tenant_ids), pg_catalog.unnest(v_notification_ids))
         AS j (tenant_id, notification_id)
     LEFT JOIN (
-        -- Naming the tenants lets Citus run this on the shard that fired the
-        -- trigger (which holds them all) instead of on every shard.
         SELECT n.tenant_id, n.id
         FROM notifydb.notifications AS n
-        WHERE n.tenant_id = ANY(v_tenant_ids)
+        WHERE v_shard_tenants IS NULL OR n.tenant_id = ANY(v_shard_tenants)
     ) AS n ON n.tenant_id = j.tenant_id AND n.id = j.notification_id
     WHERE n.id IS NULL
     LIMIT 1;
@@ -310,18 +310,18 @@ CREATE FUNCTION notifydb._delete_jobs_of_deleted_notifications() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_tenant_ids uuid[];
+    v_shard_tenants uuid[];
     v_ids uuid[];
 BEGIN
-    SELECT pg_catalog.array_agg(DISTINCT d.tenant_id), pg_catalog.array_agg(d.id)
-    INTO v_tenant_ids, v_ids
+    SELECT notifydb._shard_tenants(pg_catalog.array_agg(d.tenant_id)), pg_catalog.array_agg(d.id)
+    INTO v_shard_tenants, v_ids
     FROM deleted_notifications AS d;
     IF v_ids IS NULL THEN
         RETURN NULL;  -- the statement deleted nothing
     END IF;
-    -- The tenants let Citus find the jobs on this shard alone.
     DELETE FROM notifydb.delivery_outbox AS o
-    WHERE o.notification_id = ANY(v_ids) AND o.tenant_id = ANY(v_tenant_ids);
+    WHERE o.notification_id = ANY(v_ids)
+        AND (v_shard_tenants IS NULL OR o.tenant_id = ANY(v_shard_tenants));
     RETURN NULL;
 END
 $$;
@@ -663,10 +663,12 @@ CREATE FUNCTION notifydb._inbox_counters_after_delete() RETURNS trigger
     AS $$
 DECLARE
     v_old notifydb.notifications[];
-    v_tenant_ids uuid[];
+    v_shard_tenants uuid[];
 BEGIN
-    SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications), pg_catalog.array_agg(DISTINCT r.tenant_id)
-    INTO v_old, v_tenant_ids
+    SELECT
+        pg_catalog.array_agg(ROW(r.*)::notifydb.notifications),
+        notifydb._shard_tenants(pg_catalog.array_agg(r.tenant_id))
+    INTO v_old, v_shard_tenants
     FROM old_rows AS r;
     IF v_old IS NULL THEN
         RETURN NULL;  -- the statement deleted nothing
@@ -684,7 +686,7 @@ BEGIN
     LEFT JOIN LATERAL (
         SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
         WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
-            AND i.tenant_id = ANY(v_tenant_ids)
+            AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
         LIMIT 1
     ) AS i ON TRUE
     WHERE notifydb._is_counted(r, NULL, 'unread')
@@ -826,11 +828,13 @@ CREATE FUNCTION notifydb._inbox_counters_after_update() RETURNS trigger
 DECLARE
     v_old notifydb.notifications[];
     v_new notifydb.notifications[];
-    v_tenant_ids uuid[];
+    v_shard_tenants uuid[];
 BEGIN
     SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications) INTO v_old FROM old_rows AS r;
-    SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications), pg_catalog.array_agg(DISTINCT r.tenant_id)
-    INTO v_new, v_tenant_ids
+    SELECT
+        pg_catalog.array_agg(ROW(r.*)::notifydb.notifications),
+        notifydb._shard_tenants(pg_catalog.array_agg(r.tenant_id))
+    INTO v_new, v_shard_tenants
     FROM new_rows AS r;
     IF v_new IS NULL THEN
         RETURN NULL;  -- the statement updated nothing
@@ -874,7 +878,7 @@ BEGIN
         LEFT JOIN LATERAL (
             SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
             WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
-                AND i.tenant_id = ANY(v_tenant_ids)
+                AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
             LIMIT 1
         ) AS i ON TRUE
         UNION ALL
@@ -888,7 +892,7 @@ BEGIN
         LEFT JOIN LATERAL (
             SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
             WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
-                AND i.tenant_id = ANY(v_tenant_ids)
+                AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
             LIMIT 1
         ) AS i ON TRUE
     ) AS d
@@ -1229,6 +1233,8 @@ CREATE FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[])
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+DECLARE
+    v_shard_tenants uuid[] := notifydb._shard_tenants(p_tenant_ids);
 BEGIN
     -- No inbox: nothing to lock (and on Citus, no tenant to find a shard by).
     IF p_tenant_ids IS NULL THEN
@@ -1246,8 +1252,7 @@ BEGIN
         SELECT
         FROM notifydb.inbox_counters AS c
         WHERE c.tenant_id = k.tenant_id AND c.inbox_key = k.inbox_key
-            -- For Citus: the tenants given are on one shard, and this says so.
-            AND c.tenant_id = ANY(p_tenant_ids)
+            AND (v_shard_tenants IS NULL OR c.tenant_id = ANY(v_shard_tenants))
         FOR NO KEY UPDATE
     ) AS c;
 END
@@ -1902,6 +1907,27 @@ ALTER FUNCTION notifydb._retention_policy_check() OWNER TO notifydb_owner;
 --
 
 COMMENT ON FUNCTION notifydb._retention_policy_check() IS 'Trigger on notifydb.retention_policy: rejects bad settings with SQLSTATE 22023 naming the setting (ages set with a month or year part included), and refuses to delete or truncate the one row.';
+
+--
+-- Name: _shard_tenants(uuid[]); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) RETURNS uuid[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE
+        WHEN notifydb._on_citus() THEN ARRAY(SELECT DISTINCT t.tenant_id FROM pg_catalog.unnest(p_tenant_ids) AS t (tenant_id))
+    END
+$$;
+
+ALTER FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) OWNER TO notifydb_owner;
+
+--
+-- Name: FUNCTION _shard_tenants(p_tenant_ids uuid[]); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) IS 'Private: on Citus the distinct tenants of p_tenant_ids, to name them to Citus in a statement; NULL on one node.';
 
 --
 -- Name: claim_deliveries(integer, interval); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -3992,6 +4018,12 @@ GRANT ALL ON FUNCTION notifydb._retention_lock_key() TO notifydb_retention;
 --
 
 REVOKE ALL ON FUNCTION notifydb._retention_policy_check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION _shard_tenants(p_tenant_ids uuid[]); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+--
+
+REVOKE ALL ON FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_deliveries(p_limit integer, p_lease interval); Type: ACL; Schema: notifydb; Owner: notifydb_owner

@@ -11,6 +11,8 @@ SET search_path = pg_catalog, pg_temp
 -- plan it afresh at every call, a custom plan looking cheaper for few keys.
 SET plan_cache_mode = force_generic_plan
 AS $$
+DECLARE
+    v_shard_tenants uuid[] := notifydb._shard_tenants(p_tenant_ids);
 BEGIN
     -- No inbox: nothing to lock (and on Citus, no tenant to find a shard by).
     IF p_tenant_ids IS NULL THEN
@@ -28,8 +30,7 @@ BEGIN
         SELECT
         FROM notifydb.inbox_counters AS c
         WHERE c.tenant_id = k.tenant_id AND c.inbox_key = k.inbox_key
-            -- For Citus: the tenants given are on one shard, and this says so.
-            AND c.tenant_id = ANY(p_tenant_ids)
+            AND (v_shard_tenants IS NULL OR c.tenant_id = ANY(v_shard_tenants))
         FOR NO KEY UPDATE
     ) AS c;
 END

@@ -13,6 +13,7 @@ AS $$
 DECLARE
     v_tenant_ids uuid[];
     v_notification_ids uuid[];
+    v_shard_tenants uuid[];
     v_orphan uuid;
 BEGIN
     SELECT pg_catalog.array_agg(j.tenant_id), pg_catalog.array_agg(j.notification_id)
@@ -21,15 +22,14 @@ BEGIN
     IF v_notification_ids IS NULL THEN
         RETURN NULL;  -- the statement inserted nothing
     END IF;
+    v_shard_tenants := notifydb._shard_tenants(v_tenant_ids);
     SELECT j.notification_id INTO v_orphan
     FROM ROWS FROM (pg_catalog.unnest(v_tenant_ids), pg_catalog.unnest(v_notification_ids))
         AS j (tenant_id, notification_id)
     LEFT JOIN (
-        -- Naming the tenants lets Citus run this on the shard that fired the
-        -- trigger (which holds them all) instead of on every shard.
         SELECT n.tenant_id, n.id
         FROM notifydb.notifications AS n
-        WHERE n.tenant_id = ANY(v_tenant_ids)
+        WHERE v_shard_tenants IS NULL OR n.tenant_id = ANY(v_shard_tenants)
     ) AS n ON n.tenant_id = j.tenant_id AND n.id = j.notification_id
     WHERE n.id IS NULL
     LIMIT 1;

@@ -16,9 +16,7 @@
 -- Each first copies its transition tables into arrays and reads those: on
 -- Citus (docs/citus.md) a statement on a distributed table is planned apart
 -- from the trigger, where the transition table cannot be found. Counter
--- lookups also name the statement's tenants (i.tenant_id = ANY(...)), which
--- lets Citus run them on the shard that fired the trigger, where they all
--- are; a lookup that might reach other shards is refused there.
+-- lookups also name the statement's tenants on Citus (functions/_shard_tenants.sql).
 SET LOCAL ROLE notifydb_owner;
 
 -- Rows count as they would above their inbox's horizons, as every row the
@@ -119,11 +117,13 @@ AS $$
 DECLARE
     v_old notifydb.notifications[];
     v_new notifydb.notifications[];
-    v_tenant_ids uuid[];
+    v_shard_tenants uuid[];
 BEGIN
     SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications) INTO v_old FROM old_rows AS r;
-    SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications), pg_catalog.array_agg(DISTINCT r.tenant_id)
-    INTO v_new, v_tenant_ids
+    SELECT
+        pg_catalog.array_agg(ROW(r.*)::notifydb.notifications),
+        notifydb._shard_tenants(pg_catalog.array_agg(r.tenant_id))
+    INTO v_new, v_shard_tenants
     FROM new_rows AS r;
     IF v_new IS NULL THEN
         RETURN NULL;  -- the statement updated nothing
@@ -167,7 +167,7 @@ BEGIN
         LEFT JOIN LATERAL (
             SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
             WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
-                AND i.tenant_id = ANY(v_tenant_ids)
+                AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
             LIMIT 1
         ) AS i ON TRUE
         UNION ALL
@@ -181,7 +181,7 @@ BEGIN
         LEFT JOIN LATERAL (
             SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
             WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
-                AND i.tenant_id = ANY(v_tenant_ids)
+                AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
             LIMIT 1
         ) AS i ON TRUE
     ) AS d
@@ -215,10 +215,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_old notifydb.notifications[];
-    v_tenant_ids uuid[];
+    v_shard_tenants uuid[];
 BEGIN
-    SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications), pg_catalog.array_agg(DISTINCT r.tenant_id)
-    INTO v_old, v_tenant_ids
+    SELECT
+        pg_catalog.array_agg(ROW(r.*)::notifydb.notifications),
+        notifydb._shard_tenants(pg_catalog.array_agg(r.tenant_id))
+    INTO v_old, v_shard_tenants
     FROM old_rows AS r;
     IF v_old IS NULL THEN
         RETURN NULL;  -- the statement deleted nothing
@@ -236,7 +238,7 @@ BEGIN
     LEFT JOIN LATERAL (
         SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
         WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
-            AND i.tenant_id = ANY(v_tenant_ids)
+            AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
         LIMIT 1
     ) AS i ON TRUE
     WHERE notifydb._is_counted(r, NULL, 'unread')

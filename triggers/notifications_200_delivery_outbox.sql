@@ -51,18 +51,18 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_tenant_ids uuid[];
+    v_shard_tenants uuid[];
     v_ids uuid[];
 BEGIN
-    SELECT pg_catalog.array_agg(DISTINCT d.tenant_id), pg_catalog.array_agg(d.id)
-    INTO v_tenant_ids, v_ids
+    SELECT notifydb._shard_tenants(pg_catalog.array_agg(d.tenant_id)), pg_catalog.array_agg(d.id)
+    INTO v_shard_tenants, v_ids
     FROM deleted_notifications AS d;
     IF v_ids IS NULL THEN
         RETURN NULL;  -- the statement deleted nothing
     END IF;
-    -- The tenants let Citus find the jobs on this shard alone.
     DELETE FROM notifydb.delivery_outbox AS o
-    WHERE o.notification_id = ANY(v_ids) AND o.tenant_id = ANY(v_tenant_ids);
+    WHERE o.notification_id = ANY(v_ids)
+        AND (v_shard_tenants IS NULL OR o.tenant_id = ANY(v_shard_tenants));
     RETURN NULL;
 END
 $$;
