@@ -356,6 +356,9 @@ BEGIN
     INTO v_ids, v_tenant_ids, v_user_ids, v_channels
     FROM inserted_notifications AS n
     WHERE n.channel IN ('email', 'push');
+    IF v_ids IS NULL THEN
+        RETURN NULL;  -- in-app rows only: no job, and no empty insert into the outbox
+    END IF;
     INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
     SELECT n.id, n.tenant_id, n.user_id, n.channel
     FROM ROWS FROM (
