@@ -70,8 +70,15 @@ class CitusCluster:
         return self
 
     def stop(self) -> None:
+        """Every node, even when one fails to stop (say, a crashed coordinator)."""
+        failures = []
         for node in self.nodes:
-            node.stop()
+            try:
+                node.stop()
+            except ClusterUnavailable as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
     def create_database(self, name: str) -> str:
         """Database `name` on every node with Citus in it and the workers joined; returns the coordinator's DSN."""
