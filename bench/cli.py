@@ -16,6 +16,7 @@ DESCRIPTION = (
     " Without --dsn it starts a throwaway server of its own with the settings in bench/postgresql.conf;"
     " --dsn names a server of yours instead (NOTIFYDB_DSN and DATABASE_URL are not used here)."
     " The data set goes into a database of its own. See bench/README.md."
+    " `--citus` runs another scenario instead: notifydb on a Citus cluster against one node (bench/citus.py)."
 )
 
 
@@ -103,6 +104,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--citus" in argv:
+        # Its own scenario, with options of its own: bench/citus.py.
+        from bench.citus import main as citus_main
+
+        return citus_main(argv)
     parser = argparse.ArgumentParser(prog="python -m bench", description=DESCRIPTION)
     parser.add_argument(
         "--dsn", help="a server of yours (any database on it); default: a throwaway server of the bench's own"

@@ -122,14 +122,27 @@ CREATE FUNCTION notifydb._check_jobs_have_notifications() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_tenant_ids uuid[];
+    v_notification_ids uuid[];
+    v_shard_tenants uuid[];
     v_orphan uuid;
 BEGIN
+    SELECT pg_catalog.array_agg(j.tenant_id), pg_catalog.array_agg(j.notification_id)
+    INTO v_tenant_ids, v_notification_ids
+    FROM inserted_jobs AS j;
+    IF v_notification_ids IS NULL THEN
+        RETURN NULL;  -- the statement inserted nothing
+    END IF;
+    v_shard_tenants := notifydb._shard_tenants(v_tenant_ids);
     SELECT j.notification_id INTO v_orphan
-    FROM inserted_jobs AS j
-    WHERE NOT EXISTS (
-        SELECT FROM notifydb.notifications AS n
-        WHERE n.tenant_id = j.tenant_id AND n.id = j.notification_id
-    )
+    FROM ROWS FROM (pg_catalog.unnest(v_tenant_ids), pg_catalog.unnest(v_notification_ids))
+        AS j (tenant_id, notification_id)
+    LEFT JOIN (
+        SELECT n.tenant_id, n.id
+        FROM notifydb.notifications AS n
+        WHERE v_shard_tenants IS NULL OR n.tenant_id = ANY(v_shard_tenants)
+    ) AS n ON n.tenant_id = j.tenant_id AND n.id = j.notification_id
+    WHERE n.id IS NULL
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'delivery job for notification % that does not exist', v_orphan
@@ -289,9 +302,19 @@ CREATE FUNCTION notifydb._delete_jobs_of_deleted_notifications() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_shard_tenants uuid[];
+    v_ids uuid[];
 BEGIN
+    SELECT notifydb._shard_tenants(pg_catalog.array_agg(d.tenant_id)), pg_catalog.array_agg(d.id)
+    INTO v_shard_tenants, v_ids
+    FROM deleted_notifications AS d;
+    IF v_ids IS NULL THEN
+        RETURN NULL;  -- the statement deleted nothing
+    END IF;
     DELETE FROM notifydb.delivery_outbox AS o
-    WHERE o.notification_id = ANY(ARRAY(SELECT d.id FROM deleted_notifications AS d));
+    WHERE o.notification_id = ANY(v_ids)
+        AND (v_shard_tenants IS NULL OR o.tenant_id = ANY(v_shard_tenants));
     RETURN NULL;
 END
 $$;
@@ -312,13 +335,38 @@ CREATE FUNCTION notifydb._enqueue_deliveries() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_ids uuid[];
+    v_tenant_ids uuid[];
+    v_user_ids uuid[];
+    v_channels text[];
 BEGIN
+<<<<<<< HEAD
     IF EXISTS (SELECT FROM inserted_notifications AS n WHERE n.channel IN ('email', 'push')) THEN
         INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
         SELECT n.id, n.tenant_id, n.user_id, n.channel
         FROM inserted_notifications AS n
         WHERE n.channel IN ('email', 'push');
     END IF;
+=======
+    SELECT
+        pg_catalog.array_agg(n.id),
+        pg_catalog.array_agg(n.tenant_id),
+        pg_catalog.array_agg(n.user_id),
+        pg_catalog.array_agg(n.channel)
+    INTO v_ids, v_tenant_ids, v_user_ids, v_channels
+    FROM inserted_notifications AS n
+    WHERE n.channel IN ('email', 'push');
+    IF v_ids IS NULL THEN
+        RETURN NULL;  -- in-app rows only: no job, and no empty insert into the outbox
+    END IF;
+    INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
+    SELECT n.id, n.tenant_id, n.user_id, n.channel
+    FROM ROWS FROM (
+        pg_catalog.unnest(v_ids), pg_catalog.unnest(v_tenant_ids), pg_catalog.unnest(v_user_ids),
+        pg_catalog.unnest(v_channels)
+    ) AS n (id, tenant_id, user_id, channel);
+>>>>>>> citus
     RETURN NULL;
 END
 $$;
@@ -546,10 +594,12 @@ BEGIN
         SELECT CASE WHEN p_counter = 'unread' THEN c.unread ELSE c.unseen END - (
             SELECT pg_catalog.count(*)
             FROM notifydb.notifications AS n
-            WHERE n.tenant_id = c.tenant_id
+            -- The tenant by value, not c.tenant_id: so Citus sees that the
+            -- count reads the shard of the call's tenant alone.
+            WHERE n.tenant_id = p_tenant_id
                 AND n.inbox_key = c.inbox_key
                 AND n.expires_at <= pg_catalog.now()
-                AND notifydb._is_counted(n, c, p_counter)
+                AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(c.*)::notifydb.inbox_counters, p_counter)
         )
         FROM notifydb.inbox_counters AS c
         WHERE c.tenant_id = p_tenant_id AND c.inbox_key = notifydb._inbox_key(p_user_id)
@@ -577,8 +627,8 @@ CREATE FUNCTION notifydb._inbox_counter_drift() RETURNS TABLE(tenant_id uuid, us
         SELECT
             n.tenant_id,
             n.inbox_key,
-            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, c, 'unread')) AS unread,
-            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, c, 'unseen')) AS unseen
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(c.*)::notifydb.inbox_counters, 'unread')) AS unread,
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(c.*)::notifydb.inbox_counters, 'unseen')) AS unseen
         FROM notifydb.notifications AS n
         LEFT JOIN notifydb.inbox_counters AS c
             ON c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key
@@ -614,9 +664,20 @@ CREATE FUNCTION notifydb._inbox_counters_after_delete() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_old notifydb.notifications[];
+    v_shard_tenants uuid[];
 BEGIN
+    SELECT
+        pg_catalog.array_agg(ROW(r.*)::notifydb.notifications),
+        notifydb._shard_tenants(pg_catalog.array_agg(r.tenant_id))
+    INTO v_old, v_shard_tenants
+    FROM old_rows AS r;
+    IF v_old IS NULL THEN
+        RETURN NULL;  -- the statement deleted nothing
+    END IF;
     PERFORM notifydb._lock_inboxes(pg_catalog.array_agg(r.tenant_id), pg_catalog.array_agg(r.inbox_key))
-    FROM old_rows AS r
+    FROM pg_catalog.unnest(v_old) AS r
     WHERE notifydb._is_counted(r, NULL, 'unread');
     INSERT INTO notifydb.inbox_counters AS c (tenant_id, inbox_key, unread, unseen)
     SELECT
@@ -624,10 +685,11 @@ BEGIN
         r.inbox_key,
         -pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, i.c, 'unread')),
         -pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, i.c, 'unseen'))
-    FROM old_rows AS r
+    FROM pg_catalog.unnest(v_old) AS r
     LEFT JOIN LATERAL (
-        SELECT i AS c FROM notifydb.inbox_counters AS i
+        SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
         WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
+            AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
         LIMIT 1
     ) AS i ON TRUE
     WHERE notifydb._is_counted(r, NULL, 'unread')
@@ -659,10 +721,15 @@ CREATE FUNCTION notifydb._inbox_counters_after_insert() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_new notifydb.notifications[];
     v_below_a_horizon boolean;
     v_inbox record;
     v_counters notifydb.inbox_counters;
 BEGIN
+    SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications) INTO v_new FROM new_rows AS r;
+    IF v_new IS NULL THEN
+        RETURN NULL;  -- the statement inserted nothing
+    END IF;
     WITH upserted AS (
         INSERT INTO notifydb.inbox_counters AS c (tenant_id, inbox_key, unread, unseen, unread_newest_at)
         SELECT
@@ -671,7 +738,7 @@ BEGIN
             pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread')),
             pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, NULL, 'unseen')),
             pg_catalog.max(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread'))
-        FROM new_rows AS r
+        FROM pg_catalog.unnest(v_new) AS r
         GROUP BY r.tenant_id, r.inbox_key
         ORDER BY r.tenant_id, r.inbox_key
         ON CONFLICT (tenant_id, inbox_key) DO UPDATE
@@ -684,7 +751,7 @@ BEGIN
 
     oldest AS MATERIALIZED (
         SELECT pg_catalog.min(r.created_at) AS created_at
-        FROM new_rows AS r
+        FROM pg_catalog.unnest(v_new) AS r
         WHERE notifydb._is_counted(r, NULL, 'unread')
     )
 
@@ -701,7 +768,7 @@ BEGIN
             pg_catalog.array_agg(r.id) AS ids,
             pg_catalog.min(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread')) AS oldest_unread,
             pg_catalog.min(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unseen')) AS oldest_unseen
-        FROM new_rows AS r
+        FROM pg_catalog.unnest(v_new) AS r
         GROUP BY r.tenant_id, r.inbox_key
         ORDER BY r.tenant_id, r.inbox_key
     LOOP
@@ -761,14 +828,27 @@ CREATE FUNCTION notifydb._inbox_counters_after_update() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_old notifydb.notifications[];
+    v_new notifydb.notifications[];
+    v_shard_tenants uuid[];
 BEGIN
+    SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications) INTO v_old FROM old_rows AS r;
+    SELECT
+        pg_catalog.array_agg(ROW(r.*)::notifydb.notifications),
+        notifydb._shard_tenants(pg_catalog.array_agg(r.tenant_id))
+    INTO v_new, v_shard_tenants
+    FROM new_rows AS r;
+    IF v_new IS NULL THEN
+        RETURN NULL;  -- the statement updated nothing
+    END IF;
     -- Only inboxes with a row whose counted state may have moved (delivery
     -- bookkeeping moves none).
     PERFORM notifydb._lock_inboxes(pg_catalog.array_agg(k.tenant_id), pg_catalog.array_agg(k.inbox_key))
     FROM (
         SELECT DISTINCT e.tenant_id, e.inbox_key
-        FROM old_rows AS o
-        FULL JOIN new_rows AS n ON n.tenant_id = o.tenant_id AND n.id = o.id
+        FROM pg_catalog.unnest(v_old) AS o
+        FULL JOIN pg_catalog.unnest(v_new) AS n ON n.tenant_id = o.tenant_id AND n.id = o.id
         CROSS JOIN LATERAL (VALUES (o.tenant_id, o.inbox_key), (n.tenant_id, n.inbox_key)) AS e (tenant_id, inbox_key)
         WHERE e.tenant_id IS NOT NULL
             AND (
@@ -797,10 +877,11 @@ BEGIN
                     AND r.created_at > coalesce((i.c).unread_newest_at, '-infinity')
                     THEN r.created_at
             END AS unread_created_at
-        FROM new_rows AS r
+        FROM pg_catalog.unnest(v_new) AS r
         LEFT JOIN LATERAL (
-            SELECT i AS c FROM notifydb.inbox_counters AS i
+            SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
             WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
+                AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
             LIMIT 1
         ) AS i ON TRUE
         UNION ALL
@@ -810,10 +891,11 @@ BEGIN
             -notifydb._is_counted(r, i.c, 'unread')::integer,
             -notifydb._is_counted(r, i.c, 'unseen')::integer,
             NULL
-        FROM old_rows AS r
+        FROM pg_catalog.unnest(v_old) AS r
         LEFT JOIN LATERAL (
-            SELECT i AS c FROM notifydb.inbox_counters AS i
+            SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
             WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
+                AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
             LIMIT 1
         ) AS i ON TRUE
     ) AS d
@@ -1152,7 +1234,13 @@ CREATE FUNCTION notifydb._lock_inboxes(p_tenant_ids uuid[], p_inbox_keys uuid[])
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+DECLARE
+    v_shard_tenants uuid[] := notifydb._shard_tenants(p_tenant_ids);
 BEGIN
+    -- No inbox: nothing to lock (and on Citus, no tenant to find a shard by).
+    IF p_tenant_ids IS NULL THEN
+        RETURN;
+    END IF;
     -- One index probe per inbox, driven in key order (a join of the keys to
     -- the counters, with a sort above the row locks, cost ten times more).
     PERFORM
@@ -1165,6 +1253,7 @@ BEGIN
         SELECT
         FROM notifydb.inbox_counters AS c
         WHERE c.tenant_id = k.tenant_id AND c.inbox_key = k.inbox_key
+            AND (v_shard_tenants IS NULL OR c.tenant_id = ANY(v_shard_tenants))
         FOR NO KEY UPDATE
     ) AS c;
 END
@@ -1235,27 +1324,27 @@ COMMENT ON FUNCTION notifydb._lower_horizon(p_tenant_id uuid, p_inbox_key uuid, 
 -- Name: _notifications_due(timestamp with time zone, timestamp with time zone, timestamp with time zone, bigint, boolean); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
-CREATE FUNCTION notifydb._notifications_due(p_expired_before timestamp with time zone, p_created_before timestamp with time zone, p_deleted_before timestamp with time zone, p_limit bigint, p_lock boolean) RETURNS TABLE(row_ctid tid)
+CREATE FUNCTION notifydb._notifications_due(p_expired_before timestamp with time zone, p_created_before timestamp with time zone, p_deleted_before timestamp with time zone, p_limit bigint, p_lock boolean) RETURNS TABLE(row_ctid tid, tenant_id uuid, id uuid)
     LANGUAGE plpgsql
     AS $_$
 BEGIN
     RETURN QUERY EXECUTE pg_catalog.format(
         $query$
         WITH expired AS (
-            SELECT n.ctid FROM notifydb.notifications AS n
+            SELECT n.ctid, n.tenant_id, n.id FROM notifydb.notifications AS n
             WHERE n.expires_at < $1 ORDER BY n.expires_at LIMIT $4 %1$s
         ),
         aged AS (
-            SELECT n.ctid FROM notifydb.notifications AS n
+            SELECT n.ctid, n.tenant_id, n.id FROM notifydb.notifications AS n
             WHERE n.created_at < $2 ORDER BY n.created_at LIMIT $4 %1$s
         ),
         deleted AS (
-            SELECT n.ctid FROM notifydb.notifications AS n
+            SELECT n.ctid, n.tenant_id, n.id FROM notifydb.notifications AS n
             WHERE n.deleted_at < $3 ORDER BY n.deleted_at LIMIT $4 %1$s
         )
-        SELECT ctid FROM expired
-        UNION ALL SELECT ctid FROM aged
-        UNION ALL SELECT ctid FROM deleted
+        SELECT * FROM expired
+        UNION ALL SELECT * FROM aged
+        UNION ALL SELECT * FROM deleted
         LIMIT $4
         $query$,
         CASE WHEN p_lock THEN 'FOR UPDATE SKIP LOCKED' ELSE '' END
@@ -1269,7 +1358,26 @@ ALTER FUNCTION notifydb._notifications_due(p_expired_before timestamp with time 
 -- Name: FUNCTION _notifications_due(p_expired_before timestamp with time zone, p_created_before timestamp with time zone, p_deleted_before timestamp with time zone, p_limit bigint, p_lock boolean); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
 --
 
-COMMENT ON FUNCTION notifydb._notifications_due(p_expired_before timestamp with time zone, p_created_before timestamp with time zone, p_deleted_before timestamp with time zone, p_limit bigint, p_lock boolean) IS 'Row ids (ctid) of up to p_limit notifications that retention removes (NULL: all): expired, created too long ago, or soft-deleted past the grace period; with p_lock, locked FOR UPDATE SKIP LOCKED. May repeat a row. Private.';
+COMMENT ON FUNCTION notifydb._notifications_due(p_expired_before timestamp with time zone, p_created_before timestamp with time zone, p_deleted_before timestamp with time zone, p_limit bigint, p_lock boolean) IS 'Row ids (ctid) and keys of up to p_limit notifications that retention removes (NULL: all): expired, created too long ago, or soft-deleted past the grace period; with p_lock, locked FOR UPDATE SKIP LOCKED. May repeat a row. Private.';
+
+--
+-- Name: _on_citus(); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE FUNCTION notifydb._on_citus() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_extension AS e WHERE e.extname = 'citus')
+$$;
+
+ALTER FUNCTION notifydb._on_citus() OWNER TO notifydb_owner;
+
+--
+-- Name: FUNCTION _on_citus(); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON FUNCTION notifydb._on_citus() IS 'Private: whether the citus extension is installed in this database (the Citus layout of citus/ applies).';
 
 --
 -- Name: _purge_events_batch(timestamp with time zone, integer, timestamp with time zone, bigint, timestamp with time zone); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
@@ -1413,6 +1521,11 @@ BEGIN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- Citus can lock rows of every shard neither by row id nor with SKIP
+    -- LOCKED: citus/500_retention.sql purges there.
+    IF notifydb._on_citus() THEN
+        RETURN notifydb._purge_notifications_batch_citus(p_now, p_batch_size);
+    END IF;
     SELECT c.* INTO STRICT v_cutoff FROM notifydb._retention_cutoffs(p_now) AS c;
     -- Rows first, skipping those others hold: a reader's lock must not
     -- stall the purge.
@@ -1445,7 +1558,7 @@ BEGIN
             WHERE o.notification_id = n.id AND o.tenant_id = n.tenant_id AND o.job_id <> ALL(v_job_ids)
         )
         AND (
-            NOT notifydb._is_counted(n, NULL, 'unread')
+            NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, NULL, 'unread')
             OR EXISTS (
                 SELECT FROM notifydb.inbox_counters AS c
                 WHERE c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key
@@ -1485,6 +1598,9 @@ DECLARE
     v_covered bigint;
     v_expired bigint;
     v_changed bigint;
+    -- A variable, not now() in the CASEs below: Citus evaluates those on the
+    -- shard and refuses a non-immutable function there.
+    v_now timestamptz := pg_catalog.now();
 BEGIN
     SELECT c.* INTO v_counters
     FROM notifydb.inbox_counters AS c
@@ -1497,8 +1613,8 @@ BEGIN
     -- What stays counted: the counted rows above the new horizon.
     IF v_new < v_counters.unread_newest_at THEN
         SELECT
-            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, v_counters, 'unread')),
-            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, v_counters, 'unseen'))
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread')),
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unseen'))
         INTO v_above_unread, v_above_unseen
         FROM notifydb.notifications AS n
         WHERE n.tenant_id = p_tenant_id
@@ -1527,12 +1643,12 @@ BEGIN
         ) >= v_covered THEN
             UPDATE notifydb.notifications AS n
             SET is_read = n.is_read OR v_read,
-                read_at = CASE WHEN v_read THEN pg_catalog.now() ELSE n.read_at END,
-                seen_at = coalesce(n.seen_at, pg_catalog.now())
+                read_at = CASE WHEN v_read THEN v_now ELSE n.read_at END,
+                seen_at = coalesce(n.seen_at, v_now)
             WHERE n.tenant_id = p_tenant_id
                 AND n.inbox_key = p_inbox_key
                 AND n.created_at <= v_new
-                AND notifydb._is_counted(n, v_counters, v_counter)
+                AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, v_counter)
                 AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
             GET DIAGNOSTICS v_changed = ROW_COUNT;
             RETURN v_changed;
@@ -1547,12 +1663,12 @@ BEGIN
         AND n.inbox_key = p_inbox_key
         AND n.expires_at <= pg_catalog.now()
         AND n.created_at <= v_new
-        AND notifydb._is_counted(n, v_counters, v_counter);
+        AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, v_counter);
     UPDATE notifydb.inbox_counters AS c
     SET read_horizon = CASE WHEN v_read THEN v_new ELSE c.read_horizon END,
-        read_horizon_at = CASE WHEN v_read THEN pg_catalog.now() ELSE c.read_horizon_at END,
+        read_horizon_at = CASE WHEN v_read THEN v_now ELSE c.read_horizon_at END,
         seen_horizon = CASE WHEN v_read THEN c.seen_horizon ELSE v_new END,
-        seen_horizon_at = CASE WHEN v_read THEN c.seen_horizon_at ELSE pg_catalog.now() END,
+        seen_horizon_at = CASE WHEN v_read THEN c.seen_horizon_at ELSE v_now END,
         unread = CASE WHEN v_read THEN v_above_unread ELSE c.unread END,
         unseen = v_above_unseen,
         unread_newest_at = CASE WHEN v_read AND v_above_unread = 0 THEN NULL ELSE c.unread_newest_at END
@@ -1590,9 +1706,9 @@ BEGIN
     SELECT
         n.tenant_id,
         n.inbox_key,
-        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, h, 'unread')),
-        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, h, 'unseen')),
-        pg_catalog.max(n.created_at) FILTER (WHERE notifydb._is_counted(n, h, 'unread'))
+        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(h.*)::notifydb.inbox_counters, 'unread')),
+        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(h.*)::notifydb.inbox_counters, 'unseen')),
+        pg_catalog.max(n.created_at) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(h.*)::notifydb.inbox_counters, 'unread'))
     FROM notifydb.notifications AS n
     LEFT JOIN notifydb.inbox_counters AS h
         ON h.tenant_id = n.tenant_id AND h.inbox_key = n.inbox_key
@@ -1682,7 +1798,7 @@ CREATE FUNCTION notifydb._retention_due_counts(p_now timestamp with time zone) R
     AS $$
     SELECT
         (
-            SELECT pg_catalog.count(DISTINCT d.row_ctid)
+            SELECT pg_catalog.count(DISTINCT (d.tenant_id, d.id))
             FROM notifydb._notifications_due(c.expired_before, c.created_before, c.deleted_before, NULL, FALSE) AS d
         ),
         (
@@ -1807,6 +1923,27 @@ ALTER FUNCTION notifydb._retention_policy_check() OWNER TO notifydb_owner;
 COMMENT ON FUNCTION notifydb._retention_policy_check() IS 'Trigger on notifydb.retention_policy: rejects bad settings with SQLSTATE 22023 naming the setting (ages set with a month or year part included), and refuses to delete or truncate the one row.';
 
 --
+-- Name: _shard_tenants(uuid[]); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
+--
+
+CREATE FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) RETURNS uuid[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE
+        WHEN notifydb._on_citus() THEN ARRAY(SELECT DISTINCT t.tenant_id FROM pg_catalog.unnest(p_tenant_ids) AS t (tenant_id))
+    END
+$$;
+
+ALTER FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) OWNER TO notifydb_owner;
+
+--
+-- Name: FUNCTION _shard_tenants(p_tenant_ids uuid[]); Type: COMMENT; Schema: notifydb; Owner: notifydb_owner
+--
+
+COMMENT ON FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) IS 'Private: on Citus the distinct tenants of p_tenant_ids, to name them to Citus in a statement; NULL on one node.';
+
+--
 -- Name: claim_deliveries(integer, interval); Type: FUNCTION; Schema: notifydb; Owner: notifydb_owner
 --
 
@@ -1828,6 +1965,13 @@ BEGIN
     IF p_lease IS NULL OR p_lease <= interval '0' OR p_lease > interval '1 day' THEN
         RAISE EXCEPTION 'p_lease must be positive and at most 1 day'
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- Citus can neither lock rows of every shard with SKIP LOCKED nor renew
+    -- a job's id in place: citus/400_claim_deliveries.sql claims there.
+    IF notifydb._on_citus() THEN
+        RETURN QUERY SELECT * FROM notifydb._claim_deliveries_citus(p_limit, p_lease);
+        RETURN;
     END IF;
 
     SELECT p.max_attempts INTO v_max_attempts FROM notifydb.delivery_policy AS p;
@@ -2130,19 +2274,25 @@ BEGIN
     -- key (NULL first: its key, the nil UUID, is the smallest) visit the
     -- inbox index in key order; an inbox that already has p_dedupe_key gets
     -- nothing new.
-    INSERT INTO notifydb.notifications (
-        tenant_id, user_id, type, title, message, channel, expires_at, data, dedupe_key
+    -- Counted from RETURNING: on Citus the row count of an INSERT ... SELECT
+    -- is the rows offered, conflicts included.
+    WITH created AS (
+        INSERT INTO notifydb.notifications (
+            tenant_id, user_id, type, title, message, channel, expires_at, data, dedupe_key
+        )
+        SELECT
+            p_tenant_id, r.user_id, p_type, p_title, p_message, p_channel,
+            p_expires_at, p_data, p_dedupe_key
+        FROM (
+            SELECT DISTINCT u.user_id
+            FROM pg_catalog.unnest(p_user_ids) AS u (user_id)
+            ORDER BY u.user_id NULLS FIRST
+        ) AS r
+        ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+        RETURNING 1
     )
-    SELECT
-        p_tenant_id, r.user_id, p_type, p_title, p_message, p_channel,
-        p_expires_at, p_data, p_dedupe_key
-    FROM (
-        SELECT DISTINCT u.user_id
-        FROM pg_catalog.unnest(p_user_ids) AS u (user_id)
-        ORDER BY u.user_id NULLS FIRST
-    ) AS r
-    ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
-    GET DIAGNOSTICS v_created = ROW_COUNT;
+
+    SELECT pg_catalog.count(*) INTO v_created FROM created;
     PERFORM notifydb._announce('fan_out', p_tenant_id, NULL, NULL, v_created);
     RETURN v_created;
 END
@@ -2321,6 +2471,7 @@ BEGIN
     WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key;
     IF NOT v_unread_only THEN
         RETURN QUERY
+<<<<<<< HEAD
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
             NOT notifydb._is_counted(n, v_counters, 'unread'),
@@ -2328,6 +2479,20 @@ BEGIN
             CASE
                 WHEN n.is_read THEN n.read_at
                 WHEN NOT notifydb._is_counted(n, v_counters, 'unread') THEN v_counters.read_horizon_at
+=======
+        WITH inbox AS MATERIALIZED (
+            SELECT ROW(c.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS c
+            WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key
+        )
+
+        SELECT
+            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
+            NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, i.c, 'unread'),
+            n.created_at,
+            CASE
+                WHEN n.is_read THEN n.read_at
+                WHEN NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, i.c, 'unread') THEN (i.c).read_horizon_at
+>>>>>>> citus
             END,
             n.expires_at
         FROM notifydb.notifications AS n
@@ -2362,7 +2527,7 @@ BEGIN
     WHERE n.tenant_id = p_tenant_id
         AND n.inbox_key = v_inbox_key
         AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-        AND notifydb._is_counted(n, v_counters, 'unread')
+        AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread')
         AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
     ORDER BY n.created_at DESC, n.id DESC
     LIMIT v_limit;
@@ -2419,6 +2584,8 @@ DECLARE
     v_inbox_key uuid := notifydb._inbox_key(p_user_id);
     v_counters notifydb.inbox_counters;
     v_ids uuid[];
+    -- Not now() inside coalesce(): Citus refuses a non-immutable function there.
+    v_now timestamptz := pg_catalog.now();
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
@@ -2430,14 +2597,14 @@ BEGIN
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET is_read = TRUE,
-            read_at = pg_catalog.now(),
-            seen_at = coalesce(n.seen_at, pg_catalog.now())
+            read_at = v_now,
+            seen_at = coalesce(n.seen_at, v_now)
         WHERE n.tenant_id = p_tenant_id
             AND n.id = ANY(p_ids)
             -- The inbox as a filter: as an index condition it would walk the
             -- whole inbox instead of finding the ids by primary key.
             AND n.user_id IS NOT DISTINCT FROM p_user_id
-            AND notifydb._is_counted(n, v_counters, 'unread')
+            AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread')
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id
     )
@@ -3809,6 +3976,12 @@ REVOKE ALL ON FUNCTION notifydb._lower_horizon(p_tenant_id uuid, p_inbox_key uui
 REVOKE ALL ON FUNCTION notifydb._notifications_due(p_expired_before timestamp with time zone, p_created_before timestamp with time zone, p_deleted_before timestamp with time zone, p_limit bigint, p_lock boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _on_citus(); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+--
+
+REVOKE ALL ON FUNCTION notifydb._on_citus() FROM PUBLIC;
+
+--
 -- Name: FUNCTION _purge_events_batch(p_now timestamp with time zone, p_batch_size integer, p_after_created_at timestamp with time zone, p_after_id bigint, p_activity_before timestamp with time zone, OUT deleted bigint, OUT last_created_at timestamp with time zone, OUT last_id bigint); Type: ACL; Schema: notifydb; Owner: notifydb_owner
 --
 
@@ -3880,6 +4053,12 @@ GRANT ALL ON FUNCTION notifydb._retention_lock_key() TO notifydb_retention;
 --
 
 REVOKE ALL ON FUNCTION notifydb._retention_policy_check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION _shard_tenants(p_tenant_ids uuid[]); Type: ACL; Schema: notifydb; Owner: notifydb_owner
+--
+
+REVOKE ALL ON FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_deliveries(p_limit integer, p_lease interval); Type: ACL; Schema: notifydb; Owner: notifydb_owner

@@ -18,10 +18,12 @@ BEGIN
         SELECT CASE WHEN p_counter = 'unread' THEN c.unread ELSE c.unseen END - (
             SELECT pg_catalog.count(*)
             FROM notifydb.notifications AS n
-            WHERE n.tenant_id = c.tenant_id
+            -- The tenant by value, not c.tenant_id: so Citus sees that the
+            -- count reads the shard of the call's tenant alone.
+            WHERE n.tenant_id = p_tenant_id
                 AND n.inbox_key = c.inbox_key
                 AND n.expires_at <= pg_catalog.now()
-                AND notifydb._is_counted(n, c, p_counter)
+                AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(c.*)::notifydb.inbox_counters, p_counter)
         )
         FROM notifydb.inbox_counters AS c
         WHERE c.tenant_id = p_tenant_id AND c.inbox_key = notifydb._inbox_key(p_user_id)

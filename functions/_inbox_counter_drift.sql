@@ -19,8 +19,8 @@ AS $$
         SELECT
             n.tenant_id,
             n.inbox_key,
-            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, c, 'unread')) AS unread,
-            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, c, 'unseen')) AS unseen
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(c.*)::notifydb.inbox_counters, 'unread')) AS unread,
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(c.*)::notifydb.inbox_counters, 'unseen')) AS unseen
         FROM notifydb.notifications AS n
         LEFT JOIN notifydb.inbox_counters AS c
             ON c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key

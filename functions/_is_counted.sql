@@ -9,6 +9,10 @@ SET LOCAL ROLE notifydb_owner;
 -- unread (unseen) counter. Expiry is not part of it: counters keep expired
 -- rows until retention deletes them, and readers subtract those. Plain SQL,
 -- so the planner inlines it (NOT is_read then matches partial indexes).
+--
+-- Callers pass a table's row as ROW(n.*)::notifydb.notifications (and
+-- ROW(c.*)::notifydb.inbox_counters), not as n: on Citus a statement runs on
+-- a shard, whose rows are of the shard's own type (notifications_102008).
 CREATE OR REPLACE FUNCTION notifydb._is_counted(
     p_row notifydb.notifications, p_counters notifydb.inbox_counters, p_counter text
 )

@@ -10,7 +10,13 @@ VOLATILE
 -- plan it afresh at every call, a custom plan looking cheaper for few keys.
 SET plan_cache_mode = force_generic_plan
 AS $$
+DECLARE
+    v_shard_tenants uuid[] := notifydb._shard_tenants(p_tenant_ids);
 BEGIN
+    -- No inbox: nothing to lock (and on Citus, no tenant to find a shard by).
+    IF p_tenant_ids IS NULL THEN
+        RETURN;
+    END IF;
     -- One index probe per inbox, driven in key order (a join of the keys to
     -- the counters, with a sort above the row locks, cost ten times more).
     PERFORM
@@ -23,6 +29,7 @@ BEGIN
         SELECT
         FROM notifydb.inbox_counters AS c
         WHERE c.tenant_id = k.tenant_id AND c.inbox_key = k.inbox_key
+            AND (v_shard_tenants IS NULL OR c.tenant_id = ANY(v_shard_tenants))
         FOR NO KEY UPDATE
     ) AS c;
 END

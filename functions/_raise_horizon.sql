@@ -34,6 +34,9 @@ DECLARE
     v_covered bigint;
     v_expired bigint;
     v_changed bigint;
+    -- A variable, not now() in the CASEs below: Citus evaluates those on the
+    -- shard and refuses a non-immutable function there.
+    v_now timestamptz := pg_catalog.now();
 BEGIN
     SELECT c.* INTO v_counters
     FROM notifydb.inbox_counters AS c
@@ -46,8 +49,8 @@ BEGIN
     -- What stays counted: the counted rows above the new horizon.
     IF v_new < v_counters.unread_newest_at THEN
         SELECT
-            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, v_counters, 'unread')),
-            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, v_counters, 'unseen'))
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread')),
+            pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unseen'))
         INTO v_above_unread, v_above_unseen
         FROM notifydb.notifications AS n
         WHERE n.tenant_id = p_tenant_id
@@ -76,12 +79,12 @@ BEGIN
         ) >= v_covered THEN
             UPDATE notifydb.notifications AS n
             SET is_read = n.is_read OR v_read,
-                read_at = CASE WHEN v_read THEN pg_catalog.now() ELSE n.read_at END,
-                seen_at = coalesce(n.seen_at, pg_catalog.now())
+                read_at = CASE WHEN v_read THEN v_now ELSE n.read_at END,
+                seen_at = coalesce(n.seen_at, v_now)
             WHERE n.tenant_id = p_tenant_id
                 AND n.inbox_key = p_inbox_key
                 AND n.created_at <= v_new
-                AND notifydb._is_counted(n, v_counters, v_counter)
+                AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, v_counter)
                 AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now());
             GET DIAGNOSTICS v_changed = ROW_COUNT;
             RETURN v_changed;
@@ -96,12 +99,12 @@ BEGIN
         AND n.inbox_key = p_inbox_key
         AND n.expires_at <= pg_catalog.now()
         AND n.created_at <= v_new
-        AND notifydb._is_counted(n, v_counters, v_counter);
+        AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, v_counter);
     UPDATE notifydb.inbox_counters AS c
     SET read_horizon = CASE WHEN v_read THEN v_new ELSE c.read_horizon END,
-        read_horizon_at = CASE WHEN v_read THEN pg_catalog.now() ELSE c.read_horizon_at END,
+        read_horizon_at = CASE WHEN v_read THEN v_now ELSE c.read_horizon_at END,
         seen_horizon = CASE WHEN v_read THEN c.seen_horizon ELSE v_new END,
-        seen_horizon_at = CASE WHEN v_read THEN c.seen_horizon_at ELSE pg_catalog.now() END,
+        seen_horizon_at = CASE WHEN v_read THEN c.seen_horizon_at ELSE v_now END,
         unread = CASE WHEN v_read THEN v_above_unread ELSE c.unread END,
         unseen = v_above_unseen,
         unread_newest_at = CASE WHEN v_read AND v_above_unread = 0 THEN NULL ELSE c.unread_newest_at END

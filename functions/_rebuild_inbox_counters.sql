@@ -20,9 +20,9 @@ BEGIN
     SELECT
         n.tenant_id,
         n.inbox_key,
-        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, h, 'unread')),
-        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(n, h, 'unseen')),
-        pg_catalog.max(n.created_at) FILTER (WHERE notifydb._is_counted(n, h, 'unread'))
+        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(h.*)::notifydb.inbox_counters, 'unread')),
+        pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(h.*)::notifydb.inbox_counters, 'unseen')),
+        pg_catalog.max(n.created_at) FILTER (WHERE notifydb._is_counted(ROW(n.*)::notifydb.notifications, ROW(h.*)::notifydb.inbox_counters, 'unread'))
     FROM notifydb.notifications AS n
     LEFT JOIN notifydb.inbox_counters AS h
         ON h.tenant_id = n.tenant_id AND h.inbox_key = n.inbox_key

@@ -38,6 +38,13 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
+    -- Citus can neither lock rows of every shard with SKIP LOCKED nor renew
+    -- a job's id in place: citus/400_claim_deliveries.sql claims there.
+    IF notifydb._on_citus() THEN
+        RETURN QUERY SELECT * FROM notifydb._claim_deliveries_citus(p_limit, p_lease);
+        RETURN;
+    END IF;
+
     SELECT p.max_attempts INTO v_max_attempts FROM notifydb.delivery_policy AS p;
 
     -- Out of attempts and due again: its last lease ran out without an answer

@@ -37,19 +37,25 @@ BEGIN
     -- key (NULL first: its key, the nil UUID, is the smallest) visit the
     -- inbox index in key order; an inbox that already has p_dedupe_key gets
     -- nothing new.
-    INSERT INTO notifydb.notifications (
-        tenant_id, user_id, type, title, message, channel, expires_at, data, dedupe_key
+    -- Counted from RETURNING: on Citus the row count of an INSERT ... SELECT
+    -- is the rows offered, conflicts included.
+    WITH created AS (
+        INSERT INTO notifydb.notifications (
+            tenant_id, user_id, type, title, message, channel, expires_at, data, dedupe_key
+        )
+        SELECT
+            p_tenant_id, r.user_id, p_type, p_title, p_message, p_channel,
+            p_expires_at, p_data, p_dedupe_key
+        FROM (
+            SELECT DISTINCT u.user_id
+            FROM pg_catalog.unnest(p_user_ids) AS u (user_id)
+            ORDER BY u.user_id NULLS FIRST
+        ) AS r
+        ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+        RETURNING 1
     )
-    SELECT
-        p_tenant_id, r.user_id, p_type, p_title, p_message, p_channel,
-        p_expires_at, p_data, p_dedupe_key
-    FROM (
-        SELECT DISTINCT u.user_id
-        FROM pg_catalog.unnest(p_user_ids) AS u (user_id)
-        ORDER BY u.user_id NULLS FIRST
-    ) AS r
-    ON CONFLICT (tenant_id, inbox_key, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING;
-    GET DIAGNOSTICS v_created = ROW_COUNT;
+
+    SELECT pg_catalog.count(*) INTO v_created FROM created;
     PERFORM notifydb._announce('fan_out', p_tenant_id, NULL, NULL, v_created);
     RETURN v_created;
 END

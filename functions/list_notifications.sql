@@ -61,11 +61,11 @@ BEGIN
         RETURN QUERY
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            NOT notifydb._is_counted(n, v_counters, 'unread'),
+            NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread'),
             n.created_at,
             CASE
                 WHEN n.is_read THEN n.read_at
-                WHEN NOT notifydb._is_counted(n, v_counters, 'unread') THEN v_counters.read_horizon_at
+                WHEN NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread') THEN v_counters.read_horizon_at
             END,
             n.expires_at
         FROM notifydb.notifications AS n
@@ -100,7 +100,7 @@ BEGIN
     WHERE n.tenant_id = p_tenant_id
         AND n.inbox_key = v_inbox_key
         AND (n.created_at, n.id) < (v_before_created_at, v_before_id)
-        AND notifydb._is_counted(n, v_counters, 'unread')
+        AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread')
         AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
     ORDER BY n.created_at DESC, n.id DESC
     LIMIT v_limit;

@@ -14,6 +14,8 @@ DECLARE
     v_inbox_key uuid := notifydb._inbox_key(p_user_id);
     v_counters notifydb.inbox_counters;
     v_ids uuid[];
+    -- Not now() inside coalesce(): Citus refuses a non-immutable function there.
+    v_now timestamptz := pg_catalog.now();
 BEGIN
     PERFORM notifydb._check_inbox(p_tenant_id, p_user_id);
     PERFORM notifydb._check_ids(p_ids);
@@ -25,14 +27,14 @@ BEGIN
     WITH changed AS (
         UPDATE notifydb.notifications AS n
         SET is_read = TRUE,
-            read_at = pg_catalog.now(),
-            seen_at = coalesce(n.seen_at, pg_catalog.now())
+            read_at = v_now,
+            seen_at = coalesce(n.seen_at, v_now)
         WHERE n.tenant_id = p_tenant_id
             AND n.id = ANY(p_ids)
             -- The inbox as a filter: as an index condition it would walk the
             -- whole inbox instead of finding the ids by primary key.
             AND n.user_id IS NOT DISTINCT FROM p_user_id
-            AND notifydb._is_counted(n, v_counters, 'unread')
+            AND notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread')
             AND (n.expires_at IS NULL OR n.expires_at > pg_catalog.now())
         RETURNING n.id
     )

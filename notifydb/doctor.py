@@ -20,7 +20,7 @@ from typing import Literal
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from notifydb.migrations import history
+from notifydb.migrations import citus, history
 from notifydb.migrations.scripts import discover_scripts
 from notifydb.migrations.status import compare
 
@@ -231,7 +231,7 @@ def check_migrations(target: Target) -> list[Finding]:
     rows = history.read(target.conn)
     if not rows:
         return [Finding("migrations", "problem", "notifydb is not installed in this database: run `notifydb migrate`")]
-    report = compare(discover_scripts(target.scripts_root), rows)
+    report = compare(discover_scripts(target.scripts_root, citus.present(target.conn)), rows)
     if report.up_to_date:
         return [Finding("migrations", "ok", f"up to date ({len(report.scripts)} scripts applied)")]
     counts: dict[str, int] = {}

@@ -53,6 +53,15 @@ _UP_TO = "SELECT notifydb.{function}(%(tenant_id)s::uuid, %(user_id)s::uuid, COA
 _COUNT = "SELECT notifydb.{function}(%(tenant_id)s::uuid, %(user_id)s::uuid)"
 
 
+def _tenant(tenant_id: UUID) -> UUID:
+    """Every notification belongs to a tenant: None is refused here, before the call. (The functions
+    raise 22023 for a NULL tenant, but on Citus a per-tenant call is routed by its tenant, and Citus
+    13.2 crashes the coordinator on a NULL one: docs/citus.md.)"""
+    if tenant_id is None:
+        raise ValueError("tenant_id must not be None")
+    return tenant_id
+
+
 def _jsonb(data: dict[str, Any] | None) -> Jsonb | None:
     return None if data is None else Jsonb(data)
 
@@ -78,7 +87,7 @@ class NotificationMethods:
         raises ``psycopg.errors.InvalidParameterValue`` (22023) naming the parameter.
         """
         params = {
-            "tenant_id": tenant_id,
+            "tenant_id": _tenant(tenant_id),
             "user_id": user_id,
             "type": type,
             "title": title,
@@ -106,7 +115,7 @@ class NotificationMethods:
         once) in one statement; inboxes that already have ``dedupe_key`` are skipped. Returns the rows created."""
         user_ids = list(user_ids)
         params = {
-            "tenant_id": tenant_id,
+            "tenant_id": _tenant(tenant_id),
             "user_ids": user_ids,
             "type": type,
             "title": title,
@@ -134,7 +143,7 @@ class NotificationMethods:
         (``before_created_at`` alone: strictly older than that time; ``before_id`` alone raises 22023).
         """
         params = {
-            "tenant_id": tenant_id,
+            "tenant_id": _tenant(tenant_id),
             "user_id": user_id,
             "unread_only": unread_only,
             "limit": limit,
@@ -145,11 +154,15 @@ class NotificationMethods:
 
     def unread_count(self, tenant_id: UUID, user_id: UUID | None) -> int:
         """How many notifications of the inbox are unread, not deleted and not expired (exact, one counter read)."""
-        return self._scalar(_COUNT.format(function="unread_count"), {"tenant_id": tenant_id, "user_id": user_id})
+        return self._scalar(
+            _COUNT.format(function="unread_count"), {"tenant_id": _tenant(tenant_id), "user_id": user_id}
+        )
 
     def unseen_count(self, tenant_id: UUID, user_id: UUID | None) -> int:
         """The badge: how many notifications of the inbox are neither seen nor read, not deleted, not expired."""
-        return self._scalar(_COUNT.format(function="unseen_count"), {"tenant_id": tenant_id, "user_id": user_id})
+        return self._scalar(
+            _COUNT.format(function="unseen_count"), {"tenant_id": _tenant(tenant_id), "user_id": user_id}
+        )
 
     def mark_read(self, tenant_id: UUID, user_id: UUID | None, ids: Sequence[UUID]) -> int:
         """Mark these notifications of the inbox read (and seen); returns how many changed.
@@ -176,9 +189,9 @@ class NotificationMethods:
         return self._up_to("mark_seen", tenant_id, user_id, up_to)
 
     def _by_ids(self, function: str, tenant_id: UUID, user_id: UUID | None, ids: Sequence[UUID]) -> int:
-        params = {"tenant_id": tenant_id, "user_id": user_id, "ids": list(ids)}
+        params = {"tenant_id": _tenant(tenant_id), "user_id": user_id, "ids": list(ids)}
         return self._write(_BY_IDS.format(function=function), params, inboxes=[(tenant_id, user_id)])[0][0]
 
     def _up_to(self, function: str, tenant_id: UUID, user_id: UUID | None, up_to: datetime | None) -> int:
-        params = {"tenant_id": tenant_id, "user_id": user_id, "up_to": up_to}
+        params = {"tenant_id": _tenant(tenant_id), "user_id": user_id, "up_to": up_to}
         return self._write(_UP_TO.format(function=function), params, inboxes=[(tenant_id, user_id)])[0][0]

@@ -18,6 +18,11 @@ BEGIN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- Citus can lock rows of every shard neither by row id nor with SKIP
+    -- LOCKED: citus/500_retention.sql purges there.
+    IF notifydb._on_citus() THEN
+        RETURN notifydb._purge_notifications_batch_citus(p_now, p_batch_size);
+    END IF;
     SELECT c.* INTO STRICT v_cutoff FROM notifydb._retention_cutoffs(p_now) AS c;
     -- Rows first, skipping those others hold: a reader's lock must not
     -- stall the purge.
@@ -50,7 +55,7 @@ BEGIN
             WHERE o.notification_id = n.id AND o.tenant_id = n.tenant_id AND o.job_id <> ALL(v_job_ids)
         )
         AND (
-            NOT notifydb._is_counted(n, NULL, 'unread')
+            NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, NULL, 'unread')
             OR EXISTS (
                 SELECT FROM notifydb.inbox_counters AS c
                 WHERE c.tenant_id = n.tenant_id AND c.inbox_key = n.inbox_key

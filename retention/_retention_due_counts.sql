@@ -10,7 +10,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT
         (
-            SELECT pg_catalog.count(DISTINCT d.row_ctid)
+            SELECT pg_catalog.count(DISTINCT (d.tenant_id, d.id))
             FROM notifydb._notifications_due(c.expired_before, c.created_before, c.deleted_before, NULL, FALSE) AS d
         ),
         (

@@ -20,6 +20,8 @@ pytest_plugins = ["tests.fixtures_redis"]
 PG_ORIGIN = pytest.StashKey[str]()
 # Why the needs_pg_cron tests were left out, if they were, for the same summary.
 PG_CRON_LEFT_OUT = pytest.StashKey[str]()
+# How many Citus tests the run left out, for the same summary.
+CITUS_LEFT_OUT = pytest.StashKey[str]()
 
 # The PostgreSQL whose pg_cron the tests insist on: Debian 12 packages pg_cron
 # for it (postgresql-15-cron), and CI installs it. The relocatable 16..18
@@ -29,7 +31,9 @@ PG_CRON_REQUIRED_ON = 15
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out the needs_pg_cron tests, saying so, where the local binaries
-    (which those tests start clusters from) have no pg_cron, except on 15."""
+    (which those tests start clusters from) have no pg_cron, except on 15;
+    and the Citus suite unless `-m` names it (a run of its own)."""
+    _leave_out_citus(config, items)
     marked = [item for item in items if item.get_closest_marker("needs_pg_cron")]
     reason = _pg_cron_unavailable() if marked else None
     if reason is None:
@@ -37,6 +41,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.hook.pytest_deselected(items=marked)
     items[:] = [item for item in items if not item.get_closest_marker("needs_pg_cron")]
     config.stash[PG_CRON_LEFT_OUT] = f"{len(marked)} tests marked needs_pg_cron left out: {reason}"
+
+
+def _leave_out_citus(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "citus" in (config.option.markexpr or ""):
+        return
+    citus = [item for item in items if item.get_closest_marker("citus")]
+    if citus:
+        config.hook.pytest_deselected(items=citus)
+        items[:] = [item for item in items if not item.get_closest_marker("citus")]
+        config.stash[CITUS_LEFT_OUT] = (
+            f"{len(citus)} Citus tests left out: they run on their own, `pytest -m citus tests/citus`"
+            " with PG_BINDIR from .ci/build-citus"
+        )
 
 
 def _pg_cron_unavailable() -> str | None:
@@ -57,6 +74,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_line(f"PostgreSQL for these tests: {config.stash[PG_ORIGIN]}")
     if PG_CRON_LEFT_OUT in config.stash:
         terminalreporter.write_line(config.stash[PG_CRON_LEFT_OUT])
+    if CITUS_LEFT_OUT in config.stash:
+        terminalreporter.write_line(config.stash[CITUS_LEFT_OUT])
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,19 @@ from collections import defaultdict
 import psycopg
 
 from notifydb.migrations.objects import definitions, identities, names
-from notifydb.migrations.scripts import REPEATABLE_DIRS, VERSIONED_DIR
+from notifydb.migrations.scripts import CITUS_DIR, REPEATABLE_DIRS, VERSIONED_DIR
 from tests.support.cli import PROJECT_ROOT
 from tests.support.postgres_server import migrated
 
-# The runner's own history table comes from its bootstrap script.
+# The runner's own history table comes from its bootstrap script. citus/
+# defines objects only on Citus (tests/citus/ runs these tests there too).
 FILES = [
     PROJECT_ROOT / "notifydb" / "migrations" / "bootstrap.sql",
-    *(path for folder in (VERSIONED_DIR, *REPEATABLE_DIRS) for path in sorted((PROJECT_ROOT / folder).glob("*.sql"))),
+    *(
+        path
+        for folder in (VERSIONED_DIR, *REPEATABLE_DIRS, CITUS_DIR)
+        for path in sorted((PROJECT_ROOT / folder).glob("*.sql"))
+    ),
 ]
 
 # Relations, routines and triggers of notifydb, but not what a table makes

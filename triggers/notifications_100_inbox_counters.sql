@@ -12,6 +12,11 @@
 -- rows: each row finds its counter by an index probe (LATERAL with LIMIT 1,
 -- which the planner cannot flatten into a hash join over every counter),
 -- and one-row aggregates are MATERIALIZED rather than re-run per row.
+--
+-- Each first copies its transition tables into arrays and reads those: on
+-- Citus (docs/citus.md) a statement on a distributed table is planned apart
+-- from the trigger, where the transition table cannot be found. Counter
+-- lookups also name the statement's tenants on Citus (functions/_shard_tenants.sql).
 SET LOCAL ROLE notifydb_owner;
 
 -- Rows count as they would above their inbox's horizons, as every row the
@@ -27,10 +32,15 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_new notifydb.notifications[];
     v_below_a_horizon boolean;
     v_inbox record;
     v_counters notifydb.inbox_counters;
 BEGIN
+    SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications) INTO v_new FROM new_rows AS r;
+    IF v_new IS NULL THEN
+        RETURN NULL;  -- the statement inserted nothing
+    END IF;
     WITH upserted AS (
         INSERT INTO notifydb.inbox_counters AS c (tenant_id, inbox_key, unread, unseen, unread_newest_at)
         SELECT
@@ -39,7 +49,7 @@ BEGIN
             pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread')),
             pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, NULL, 'unseen')),
             pg_catalog.max(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread'))
-        FROM new_rows AS r
+        FROM pg_catalog.unnest(v_new) AS r
         GROUP BY r.tenant_id, r.inbox_key
         ORDER BY r.tenant_id, r.inbox_key
         ON CONFLICT (tenant_id, inbox_key) DO UPDATE
@@ -52,7 +62,7 @@ BEGIN
 
     oldest AS MATERIALIZED (
         SELECT pg_catalog.min(r.created_at) AS created_at
-        FROM new_rows AS r
+        FROM pg_catalog.unnest(v_new) AS r
         WHERE notifydb._is_counted(r, NULL, 'unread')
     )
 
@@ -69,7 +79,7 @@ BEGIN
             pg_catalog.array_agg(r.id) AS ids,
             pg_catalog.min(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unread')) AS oldest_unread,
             pg_catalog.min(r.created_at) FILTER (WHERE notifydb._is_counted(r, NULL, 'unseen')) AS oldest_unseen
-        FROM new_rows AS r
+        FROM pg_catalog.unnest(v_new) AS r
         GROUP BY r.tenant_id, r.inbox_key
         ORDER BY r.tenant_id, r.inbox_key
     LOOP
@@ -104,14 +114,27 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_old notifydb.notifications[];
+    v_new notifydb.notifications[];
+    v_shard_tenants uuid[];
 BEGIN
+    SELECT pg_catalog.array_agg(ROW(r.*)::notifydb.notifications) INTO v_old FROM old_rows AS r;
+    SELECT
+        pg_catalog.array_agg(ROW(r.*)::notifydb.notifications),
+        notifydb._shard_tenants(pg_catalog.array_agg(r.tenant_id))
+    INTO v_new, v_shard_tenants
+    FROM new_rows AS r;
+    IF v_new IS NULL THEN
+        RETURN NULL;  -- the statement updated nothing
+    END IF;
     -- Only inboxes with a row whose counted state may have moved (delivery
     -- bookkeeping moves none).
     PERFORM notifydb._lock_inboxes(pg_catalog.array_agg(k.tenant_id), pg_catalog.array_agg(k.inbox_key))
     FROM (
         SELECT DISTINCT e.tenant_id, e.inbox_key
-        FROM old_rows AS o
-        FULL JOIN new_rows AS n ON n.tenant_id = o.tenant_id AND n.id = o.id
+        FROM pg_catalog.unnest(v_old) AS o
+        FULL JOIN pg_catalog.unnest(v_new) AS n ON n.tenant_id = o.tenant_id AND n.id = o.id
         CROSS JOIN LATERAL (VALUES (o.tenant_id, o.inbox_key), (n.tenant_id, n.inbox_key)) AS e (tenant_id, inbox_key)
         WHERE e.tenant_id IS NOT NULL
             AND (
@@ -140,10 +163,11 @@ BEGIN
                     AND r.created_at > coalesce((i.c).unread_newest_at, '-infinity')
                     THEN r.created_at
             END AS unread_created_at
-        FROM new_rows AS r
+        FROM pg_catalog.unnest(v_new) AS r
         LEFT JOIN LATERAL (
-            SELECT i AS c FROM notifydb.inbox_counters AS i
+            SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
             WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
+                AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
             LIMIT 1
         ) AS i ON TRUE
         UNION ALL
@@ -153,10 +177,11 @@ BEGIN
             -notifydb._is_counted(r, i.c, 'unread')::integer,
             -notifydb._is_counted(r, i.c, 'unseen')::integer,
             NULL
-        FROM old_rows AS r
+        FROM pg_catalog.unnest(v_old) AS r
         LEFT JOIN LATERAL (
-            SELECT i AS c FROM notifydb.inbox_counters AS i
+            SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
             WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
+                AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
             LIMIT 1
         ) AS i ON TRUE
     ) AS d
@@ -188,9 +213,20 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_old notifydb.notifications[];
+    v_shard_tenants uuid[];
 BEGIN
+    SELECT
+        pg_catalog.array_agg(ROW(r.*)::notifydb.notifications),
+        notifydb._shard_tenants(pg_catalog.array_agg(r.tenant_id))
+    INTO v_old, v_shard_tenants
+    FROM old_rows AS r;
+    IF v_old IS NULL THEN
+        RETURN NULL;  -- the statement deleted nothing
+    END IF;
     PERFORM notifydb._lock_inboxes(pg_catalog.array_agg(r.tenant_id), pg_catalog.array_agg(r.inbox_key))
-    FROM old_rows AS r
+    FROM pg_catalog.unnest(v_old) AS r
     WHERE notifydb._is_counted(r, NULL, 'unread');
     INSERT INTO notifydb.inbox_counters AS c (tenant_id, inbox_key, unread, unseen)
     SELECT
@@ -198,10 +234,11 @@ BEGIN
         r.inbox_key,
         -pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, i.c, 'unread')),
         -pg_catalog.count(*) FILTER (WHERE notifydb._is_counted(r, i.c, 'unseen'))
-    FROM old_rows AS r
+    FROM pg_catalog.unnest(v_old) AS r
     LEFT JOIN LATERAL (
-        SELECT i AS c FROM notifydb.inbox_counters AS i
+        SELECT ROW(i.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS i
         WHERE i.tenant_id = r.tenant_id AND i.inbox_key = r.inbox_key
+            AND (v_shard_tenants IS NULL OR i.tenant_id = ANY(v_shard_tenants))
         LIMIT 1
     ) AS i ON TRUE
     WHERE notifydb._is_counted(r, NULL, 'unread')

@@ -5,25 +5,42 @@
 -- fan-out of 10,000 rows or a retention batch of 5,000 runs no per-row
 -- trigger (a foreign key's ON DELETE CASCADE fires once per deleted row: 34
 -- ms of a 51 ms retention batch on the 5-million-row benchmark). They fire
--- after the inbox counters' triggers (notifications_100_*).
+-- after the inbox counters' triggers (notifications_100_*). Like those, they
+-- copy their transition tables into arrays first, for Citus.
 SET LOCAL ROLE notifydb_owner;
 
 -- A deduplicated insert (ON CONFLICT DO NOTHING) adds no row and so no job.
--- Most notifications are in_app: the EXISTS spares them an INSERT of no rows,
--- whose statement would still start a ModifyTable and fire the outbox's own
--- statement trigger.
+-- Most notifications are in_app: returning early spares them an INSERT of no
+-- rows, whose statement would still start a ModifyTable and fire the outbox's
+-- own statement trigger.
 CREATE OR REPLACE FUNCTION notifydb._enqueue_deliveries()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_ids uuid[];
+    v_tenant_ids uuid[];
+    v_user_ids uuid[];
+    v_channels text[];
 BEGIN
-    IF EXISTS (SELECT FROM inserted_notifications AS n WHERE n.channel IN ('email', 'push')) THEN
-        INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
-        SELECT n.id, n.tenant_id, n.user_id, n.channel
-        FROM inserted_notifications AS n
-        WHERE n.channel IN ('email', 'push');
+    SELECT
+        pg_catalog.array_agg(n.id),
+        pg_catalog.array_agg(n.tenant_id),
+        pg_catalog.array_agg(n.user_id),
+        pg_catalog.array_agg(n.channel)
+    INTO v_ids, v_tenant_ids, v_user_ids, v_channels
+    FROM inserted_notifications AS n
+    WHERE n.channel IN ('email', 'push');
+    IF v_ids IS NULL THEN
+        RETURN NULL;  -- in-app rows only: no job, and no empty insert into the outbox
     END IF;
+    INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
+    SELECT n.id, n.tenant_id, n.user_id, n.channel
+    FROM ROWS FROM (
+        pg_catalog.unnest(v_ids), pg_catalog.unnest(v_tenant_ids), pg_catalog.unnest(v_user_ids),
+        pg_catalog.unnest(v_channels)
+    ) AS n (id, tenant_id, user_id, channel);
     RETURN NULL;
 END
 $$;
@@ -39,9 +56,19 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_shard_tenants uuid[];
+    v_ids uuid[];
 BEGIN
+    SELECT notifydb._shard_tenants(pg_catalog.array_agg(d.tenant_id)), pg_catalog.array_agg(d.id)
+    INTO v_shard_tenants, v_ids
+    FROM deleted_notifications AS d;
+    IF v_ids IS NULL THEN
+        RETURN NULL;  -- the statement deleted nothing
+    END IF;
     DELETE FROM notifydb.delivery_outbox AS o
-    WHERE o.notification_id = ANY(ARRAY(SELECT d.id FROM deleted_notifications AS d));
+    WHERE o.notification_id = ANY(v_ids)
+        AND (v_shard_tenants IS NULL OR o.tenant_id = ANY(v_shard_tenants));
     RETURN NULL;
 END
 $$;

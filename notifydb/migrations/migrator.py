@@ -19,11 +19,11 @@ import psycopg
 from psycopg import errors, sql
 
 from notifydb.connection import describe_connection
-from notifydb.migrations import history, roles
+from notifydb.migrations import citus, history, roles
 from notifydb.migrations.history import HistoryRow
 from notifydb.migrations.lock import LockNotAcquired, migration_lock
 from notifydb.migrations.objects import ROUTINES, Definition, definitions, drop_statement, identities
-from notifydb.migrations.scripts import Script, discover_scripts
+from notifydb.migrations.scripts import CITUS_DIR, Script, discover_scripts
 from notifydb.migrations.status import EXIT_CODES, StatusReport, compare
 
 
@@ -87,9 +87,14 @@ def plan(scripts: list[Script], report: StatusReport, rows: list[HistoryRow]) ->
     """What migrate does, in order: pending versioned scripts, removals (the
     last applied first, as it may use what earlier ones defined), then changed
     repeatable scripts. The very texts ``report`` compared, so a file edited
-    meanwhile is not applied unchecked."""
+    meanwhile is not applied unchecked. Scripts of citus/ (present on Citus
+    only) all apply again after any other change: they adjust what the
+    others (re)create."""
     applied = {name: row for name, row in history.latest(rows).items() if not row.removed}
-    to_apply = {s.script for s in report.with_state("pending", "failed")}
+    to_apply = {s.script for s in report.with_state("pending", "failed", "removed")}
+    if to_apply - {s.name for s in scripts if _is_citus(s)}:
+        to_apply |= {s.name for s in scripts if _is_citus(s)}
+    to_apply -= {s.script for s in report.with_state("removed")}
     steps = [Step(s.name, s, applied.get(s.name)) for s in scripts if s.name in to_apply]
     removals = [Step(s.script, None, applied[s.script]) for s in reversed(report.with_state("removed"))]
     versioned = [s for s in steps if s.script and s.script.kind == "versioned"]
@@ -97,11 +102,16 @@ def plan(scripts: list[Script], report: StatusReport, rows: list[HistoryRow]) ->
     return versioned + removals + repeatable
 
 
-def _groups(steps: list[Step]) -> list[list[Step]]:
-    """Consecutive transactional steps share a transaction; a non-transactional one runs alone."""
+def _is_citus(script: Script) -> bool:
+    return script.name.startswith(f"{CITUS_DIR}/")
+
+
+def _groups(steps: list[Step], on_citus: bool = False) -> list[list[Step]]:
+    """Consecutive transactional steps share a transaction; a non-transactional one runs alone.
+    On Citus each step is a transaction of its own (notifydb/migrations/citus.py says why)."""
     groups: list[list[Step]] = []
     for step in steps:
-        if step.transactional and groups and groups[-1][-1].transactional:
+        if not on_citus and step.transactional and groups and groups[-1][-1].transactional:
             groups[-1].append(step)
         else:
             groups.append([step])
@@ -166,16 +176,18 @@ class Migrator:
 
     def inspect(self) -> tuple[list[Script], StatusReport]:
         """The scripts on disk, read once, and how they compare with the history."""
-        scripts = discover_scripts(self.root)
+        discover_scripts(self.root)  # a wrong folder fails before connecting
         with self._connect() as conn:
+            scripts = discover_scripts(self.root, citus.present(conn))
             report = compare(scripts, history.read(conn))
             return scripts, replace(report, database=describe_connection(conn))
 
     def preview(self) -> tuple[StatusReport, list[tuple[Step, list[str]]], str | None]:
         """What migrate would do, changing nothing: each step with what it drops first, and
         why migrate would refuse for lack of a grant (None when it would not)."""
-        scripts = discover_scripts(self.root)
+        discover_scripts(self.root)
         with self._connect() as conn:
+            scripts = discover_scripts(self.root, citus.present(conn))
             rows = history.read(conn)
             report = compare(scripts, rows)
             steps = plan(scripts, report, rows)
@@ -185,10 +197,12 @@ class Migrator:
 
     def migrate(self) -> list[Step]:
         """Apply everything pending; returns the steps taken."""
-        scripts = discover_scripts(self.root)  # a wrong folder fails before anything is touched
+        discover_scripts(self.root)  # a wrong folder fails before anything is touched
         with self._connect() as lock_conn, self._connect() as conn:
             try:
                 with migration_lock(lock_conn, self.options.lock_wait):
+                    on_citus = citus.present(conn)
+                    scripts = discover_scripts(self.root, on_citus)
                     rows = history.read(conn)
                     report = compare(scripts, rows)
                     self._refuse_drift(report)
@@ -196,7 +210,9 @@ class Migrator:
                     refusal = missing_grants(conn, rows, steps)
                     if refusal:
                         raise MigrationError(refusal)
-                    for group in _groups(steps):
+                    if on_citus and steps:
+                        citus.prepare(conn)
+                    for group in _groups(steps, on_citus):
                         self._apply_with_retries(conn, group)
                     return steps
             except LockNotAcquired as exc:

@@ -11,6 +11,9 @@ from typing import Literal
 VERSIONED_DIR = "schema"
 # In the order they are applied (each folder's files by name).
 REPEATABLE_DIRS = ("functions", "retention", "triggers")
+# Repeatable too, applied last, and only to a Citus coordinator (the citus
+# extension is in the database): they distribute what the others created.
+CITUS_DIR = "citus"
 NO_TRANSACTION_HEADER = "-- notifydb:no-transaction"
 
 _VERSIONED_NAME = re.compile(r"^V(?P<version>\d+)__(?P<description>\w+)\.sql$")
@@ -114,13 +117,14 @@ def _refuse_duplicate_versions(scripts: list[Script]) -> None:
         seen[number] = script.name
 
 
-def discover_repeatable(root: Path) -> list[Script]:
+def discover_repeatable(root: Path, citus: bool = False) -> list[Script]:
     """Repeatable scripts in the order they are applied: by folder, then name.
 
     Top level of each folder only (retention/cron/ is not applied); a folder
-    that does not exist holds none.
+    that does not exist holds none. ``citus`` adds the citus/ folder.
     """
-    paths = [p for folder in REPEATABLE_DIRS for p in sorted((root / folder).glob("*.sql"))]
+    folders = (*REPEATABLE_DIRS, CITUS_DIR) if citus else REPEATABLE_DIRS
+    paths = [p for folder in folders for p in sorted((root / folder).glob("*.sql"))]
     scripts = [_load(root, path, "repeatable", None) for path in paths]
     for script in scripts:
         if not script.transactional:
@@ -130,10 +134,11 @@ def discover_repeatable(root: Path) -> list[Script]:
     return scripts
 
 
-def discover_scripts(root: Path) -> list[Script]:
-    """Every script under ``root``, versioned first; refuses a folder that is not a scripts folder."""
+def discover_scripts(root: Path, citus: bool = False) -> list[Script]:
+    """Every script under ``root`` (with citus/ for a Citus coordinator), versioned first;
+    refuses a folder that is not a scripts folder."""
     if not root.is_dir():
         raise ScriptLayoutError(f"scripts directory {root} does not exist")
     if not (root / VERSIONED_DIR).is_dir():
         raise ScriptLayoutError(f"scripts directory {root} has no {VERSIONED_DIR}/ folder")
-    return discover_versioned(root) + discover_repeatable(root)
+    return discover_versioned(root) + discover_repeatable(root, citus)

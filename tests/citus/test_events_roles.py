@@ -1,0 +1,5 @@
+"""tests/test_events_roles.py on the Citus layout (tests/citus/conftest.py gives Citus databases)."""
+
+from __future__ import annotations
+
+from tests.test_events_roles import *  # noqa: F403
