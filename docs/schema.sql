@@ -341,14 +341,6 @@ DECLARE
     v_user_ids uuid[];
     v_channels text[];
 BEGIN
-<<<<<<< HEAD
-    IF EXISTS (SELECT FROM inserted_notifications AS n WHERE n.channel IN ('email', 'push')) THEN
-        INSERT INTO notifydb.delivery_outbox (notification_id, tenant_id, user_id, channel)
-        SELECT n.id, n.tenant_id, n.user_id, n.channel
-        FROM inserted_notifications AS n
-        WHERE n.channel IN ('email', 'push');
-    END IF;
-=======
     SELECT
         pg_catalog.array_agg(n.id),
         pg_catalog.array_agg(n.tenant_id),
@@ -366,7 +358,6 @@ BEGIN
         pg_catalog.unnest(v_ids), pg_catalog.unnest(v_tenant_ids), pg_catalog.unnest(v_user_ids),
         pg_catalog.unnest(v_channels)
     ) AS n (id, tenant_id, user_id, channel);
->>>>>>> citus
     RETURN NULL;
 END
 $$;
@@ -1365,10 +1356,11 @@ COMMENT ON FUNCTION notifydb._notifications_due(p_expired_before timestamp with 
 --
 
 CREATE FUNCTION notifydb._on_citus() RETURNS boolean
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT EXISTS (SELECT FROM pg_catalog.pg_extension AS e WHERE e.extname = 'citus')
+BEGIN
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_extension AS e WHERE e.extname = 'citus');
+END
 $$;
 
 ALTER FUNCTION notifydb._on_citus() OWNER TO notifydb_owner;
@@ -1927,12 +1919,14 @@ COMMENT ON FUNCTION notifydb._retention_policy_check() IS 'Trigger on notifydb.r
 --
 
 CREATE FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) RETURNS uuid[]
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT CASE
-        WHEN notifydb._on_citus() THEN ARRAY(SELECT DISTINCT t.tenant_id FROM pg_catalog.unnest(p_tenant_ids) AS t (tenant_id))
-    END
+BEGIN
+    IF NOT notifydb._on_citus() THEN
+        RETURN NULL;
+    END IF;
+    RETURN ARRAY(SELECT DISTINCT t.tenant_id FROM pg_catalog.unnest(p_tenant_ids) AS t (tenant_id));
+END
 $$;
 
 ALTER FUNCTION notifydb._shard_tenants(p_tenant_ids uuid[]) OWNER TO notifydb_owner;
@@ -2471,28 +2465,13 @@ BEGIN
     WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key;
     IF NOT v_unread_only THEN
         RETURN QUERY
-<<<<<<< HEAD
         SELECT
             n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            NOT notifydb._is_counted(n, v_counters, 'unread'),
+            NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread'),
             n.created_at,
             CASE
                 WHEN n.is_read THEN n.read_at
-                WHEN NOT notifydb._is_counted(n, v_counters, 'unread') THEN v_counters.read_horizon_at
-=======
-        WITH inbox AS MATERIALIZED (
-            SELECT ROW(c.*)::notifydb.inbox_counters AS c FROM notifydb.inbox_counters AS c
-            WHERE c.tenant_id = p_tenant_id AND c.inbox_key = v_inbox_key
-        )
-
-        SELECT
-            n.id, n.type::text, n.title, n.message, n.channel::text, n.data,
-            NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, i.c, 'unread'),
-            n.created_at,
-            CASE
-                WHEN n.is_read THEN n.read_at
-                WHEN NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, i.c, 'unread') THEN (i.c).read_horizon_at
->>>>>>> citus
+                WHEN NOT notifydb._is_counted(ROW(n.*)::notifydb.notifications, v_counters, 'unread') THEN v_counters.read_horizon_at
             END,
             n.expires_at
         FROM notifydb.notifications AS n
