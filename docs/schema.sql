@@ -1359,6 +1359,11 @@ CREATE FUNCTION notifydb._on_citus() RETURNS boolean
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
+    -- Without the citus library loaded (its settings undefined) there is no
+    -- Citus, and no catalog lookup: on one node every write asks.
+    IF pg_catalog.current_setting('citus.version', TRUE) IS NULL THEN
+        RETURN FALSE;
+    END IF;
     RETURN EXISTS (SELECT FROM pg_catalog.pg_extension AS e WHERE e.extname = 'citus');
 END
 $$;
