@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections import Counter
@@ -16,6 +15,7 @@ from notifydb import Client, DeliveryJob, Relay
 from tests.support.delivery import (
     clear,
     delivery_statuses,
+    drain_with_relays,
     insert_notifications,
     outbox,
 )
@@ -214,29 +214,7 @@ def test_bad_input_is_22023_naming_the_parameter(relay_dsn: str) -> None:
 
 def test_four_relays_deliver_10000_jobs_exactly_once(dsn: str, relay_dsn: str) -> None:
     notification_ids = insert_notifications(dsn, 10_000)
-    delivered: list[list[DeliveryJob]] = [[] for _ in range(4)]
-    failures: list[BaseException] = []
-    start = threading.Barrier(4)
-
-    def drain(index: int) -> None:
-        try:
-            with psycopg.connect(relay_dsn, autocommit=True) as conn:
-
-                def accept(jobs):
-                    delivered[index].extend(jobs)
-                    return [job.job_id for job in jobs]
-
-                start.wait()
-                Relay(Client(conn), accept, batch_size=100).run(once=True)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=drain, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not failures, failures
+    delivered = drain_with_relays(relay_dsn, relays=4, batch_size=100)
     jobs = [job for relay_jobs in delivered for job in relay_jobs]
     assert len(jobs) == 10_000
     assert len({job.job_id for job in jobs}) == 10_000, "some job was handed to two relays"

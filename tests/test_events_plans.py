@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from tests.support.plans import explain_nested_statements
 from tests.support.postgres_server import migrated
 
 ROWS = 1_000_000
@@ -52,17 +53,7 @@ def million_events(pg_server) -> Iterator[psycopg.Connection]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(LOAD)
         conn.execute("VACUUM (ANALYZE) notifydb.admin_system_events")
-        notices: list[str] = []
-        conn.add_notice_handler(lambda diagnostic: notices.append(diagnostic.message_primary or ""))
-        conn.execute("LOAD 'auto_explain'")
-        for name, value in [
-            ("auto_explain.log_min_duration", "0"),
-            ("auto_explain.log_nested_statements", "on"),
-            ("auto_explain.log_level", "notice"),
-            ("client_min_messages", "notice"),
-        ]:
-            conn.execute("SELECT pg_catalog.set_config(%s, %s, false)", (name, value))
-        conn.notices = notices  # type: ignore[attr-defined]
+        conn.notices = explain_nested_statements(conn)  # type: ignore[attr-defined]
         yield conn
 
 

@@ -3,7 +3,6 @@ cross-tenant work (retention, relays) spread over both workers."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,11 +10,10 @@ import psycopg
 import pytest
 
 from notifydb import Client
-from notifydb.delivery import DeliveryJob
 from notifydb.migrations import Migrator
-from notifydb.relay import Relay
 from tests.support.citus_cluster import CitusCluster
 from tests.support.cli import PROJECT_ROOT
+from tests.support.delivery import drain_with_relays
 from tests.support.notifications import counter_drift
 from tests.support.roles import login_role
 
@@ -111,7 +109,7 @@ def test_four_relays_drain_jobs_of_both_workers_exactly_once(migrated_dsn: str) 
             for _ in range(40)
         ]
     with login_role(migrated_dsn, "notifydb_delivery") as relay_dsn:
-        delivered = _drain_with_four_relays(relay_dsn)
+        delivered = drain_with_relays(relay_dsn, relays=4, batch_size=25)
     jobs = [job for relay_jobs in delivered for job in relay_jobs]
     assert sorted(job.notification_id for job in jobs) == sorted(ids), "a job was lost or handed out twice"
     with psycopg.connect(migrated_dsn) as conn:
@@ -123,33 +121,6 @@ def test_four_relays_drain_jobs_of_both_workers_exactly_once(migrated_dsn: str) 
         left = conn.execute("SELECT count(*) FROM notifydb.delivery_outbox WHERE tenant_id = ANY(%s)", (tenants,))
         assert left.fetchone()[0] == 0
     assert statuses == {"sent": len(ids)}
-
-
-def _drain_with_four_relays(relay_dsn: str) -> list[list[DeliveryJob]]:
-    delivered: list[list[DeliveryJob]] = [[] for _ in range(4)]
-    failures: list[BaseException] = []
-    start = threading.Barrier(4)
-
-    def drain(index: int) -> None:
-        try:
-            with psycopg.connect(relay_dsn, autocommit=True) as conn:
-
-                def accept(jobs: list[DeliveryJob]) -> list[int]:
-                    delivered[index].extend(jobs)
-                    return [job.job_id for job in jobs]
-
-                start.wait()
-                Relay(Client(conn), accept, batch_size=25).run(once=True)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=drain, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not failures, failures
-    return delivered
 
 
 def test_announcements_are_heard_on_the_worker_that_made_them(citus_cluster: CitusCluster, migrated_dsn: str) -> None:

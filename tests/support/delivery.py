@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import psycopg
@@ -44,3 +45,34 @@ def clear(dsn: str) -> None:
         # DELETE, not TRUNCATE: the Citus suite runs these tests too (docs/citus.md).
         conn.execute("DELETE FROM notifydb.notifications")
         conn.execute("UPDATE notifydb.delivery_policy SET max_attempts = DEFAULT")
+
+
+def drain_with_relays(relay_dsn: str, relays: int = 4, batch_size: int = 100) -> list[list]:
+    """`relays` relays started together, each on its own connection, drain the outbox once and
+    accept every job; returns the jobs each one was handed."""
+    from notifydb import Client, Relay
+
+    delivered: list[list] = [[] for _ in range(relays)]
+    failures: list[BaseException] = []
+    start = threading.Barrier(relays)
+
+    def drain(index: int) -> None:
+        try:
+            with psycopg.connect(relay_dsn, autocommit=True) as conn:
+
+                def accept(jobs: list) -> list[int]:
+                    delivered[index].extend(jobs)
+                    return [job.job_id for job in jobs]
+
+                start.wait()
+                Relay(Client(conn), accept, batch_size=batch_size).run(once=True)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=drain, args=(i,)) for i in range(relays)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not failures, failures
+    return delivered
