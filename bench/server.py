@@ -4,20 +4,20 @@ Without --dsn, `bench` runs initdb into a temporary folder, writes the settings
 in bench/postgresql.conf plus the memory sizes computed here, starts the server
 on a free loopback port (as the `postgres` system user when run as root), and
 stops it and removes the folder at the end. The binaries come from PG_BINDIR,
-else `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin: the
-approach of tests/support/cluster.py, with production settings instead of the
-test suite's fast, non-durable ones.
+else `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin, found
+and run as tests/support/cluster.py does, with production settings instead of
+the test suite's fast, non-durable ones.
 """
 
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.support.cluster import ClusterUnavailable, find_bindir, free_port, server_user
 
 CONF = Path(__file__).resolve().parent / "postgresql.conf"
 GIB = 2**30
@@ -56,37 +56,19 @@ def memory_settings(total: int | None = None, shared_buffers: str | None = None)
     }
 
 
-def find_bindir() -> Path:
-    candidates: list[Path] = []
-    if os.environ.get("PG_BINDIR"):
-        candidates.append(Path(os.environ["PG_BINDIR"]))
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        output = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
-        candidates.append(Path(output.stdout.strip()))
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
-    for bindir in candidates:
-        if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
-            return bindir
-    raise ServerError("no initdb/pg_ctl found (tried PG_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class OwnServer:
     """initdb + pg_ctl in a temporary folder; ``stop()`` removes everything."""
 
     def __init__(self, shared_buffers: str | None = None) -> None:
-        self.bindir = find_bindir()
+        try:
+            self.bindir = find_bindir()
+            self.user = server_user()
+        except ClusterUnavailable as exc:
+            raise ServerError(str(exc)) from exc
         self.settings = memory_settings(shared_buffers=shared_buffers)
-        self.port = _free_port()
+        self.port = free_port()
         self.base = Path(tempfile.mkdtemp(prefix="notifydb-bench-pg-"))
         self.datadir = self.base / "data"
-        self.user = _server_user()
         self.started = False
 
     def _run(self, *args: str) -> None:
@@ -140,13 +122,3 @@ class OwnServer:
                 self.started = False
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
-
-
-def _server_user() -> str | None:
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError as exc:
-        raise ServerError("running as root and there is no 'postgres' user to run the server as") from exc
-    return "postgres"

@@ -57,6 +57,17 @@ def has_pg_cron(bindir: Path) -> bool:
     ).exists()
 
 
+def server_user() -> str | None:
+    """The system user to run initdb and the server as: `postgres` when this process is root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError as exc:
+        raise ClusterUnavailable("running as root and there is no 'postgres' user to run PostgreSQL as") from exc
+    return "postgres"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,17 +83,7 @@ class LocalCluster:
         self.port = free_port()
         self.base = Path(tempfile.mkdtemp(prefix="notifydb-pg-"))
         self.datadir = self.base / "data"
-        self.user = self._server_user()
-
-    @staticmethod
-    def _server_user() -> str | None:
-        if os.geteuid() != 0:
-            return None
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError as exc:
-            raise ClusterUnavailable("running as root and there is no 'postgres' user to run initdb as") from exc
-        return "postgres"
+        self.user = server_user()
 
     def _run(self, *args: str) -> None:
         try:
